@@ -1,0 +1,6 @@
+// RUN: rill-opt %s | FileCheck %s
+
+// CHECK-LABEL: func.func @empty
+func.func @empty() {
+  return
+}

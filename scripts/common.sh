@@ -16,7 +16,7 @@ RILL_PACKAGES=(
   cmake ninja-build ccache git
   clang-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools libomp-22-dev
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
-  libgtest-dev libgmock-dev nlohmann-json3-dev libsentencepiece-dev
+  libgtest-dev libgmock-dev nlohmann-json3-dev libsentencepiece-dev zlib1g-dev
   python3 python3-numpy python3-onnx python3-torch python3-pytest
   python3-matplotlib python3-tqdm
 )

@@ -1,4 +1,4 @@
-# __init__.py - Reference language models that Rill compiles and checks against.
+# ===- rill/models/__init__.py - Reference language models -----------=== #
 """Reference language models written in numpy.
 
 Each subpackage reads one family of pretrained checkpoints and runs it in plain

@@ -1,4 +1,4 @@
-# __init__.py - The llama2.c model family: checkpoints, tokenizer, forward passes.
+# ===- rill/models/llama2c/__init__.py - The llama2.c model family ---=== #
 """Read llama2.c checkpoints and tokenizers and run the model in numpy.
 
 llama2.c (Andrej Karpathy) stores a Llama-architecture model as a flat binary file

@@ -1,4 +1,4 @@
-# checkpoint.py - Read llama2.c checkpoints in the float32 and int8 formats.
+# ===- rill/models/llama2c/checkpoint.py - llama2.c checkpoint readers === #
 """Readers for llama2.c model checkpoints.
 
 Two on-disk formats exist. The legacy format is a 7-int32 header followed by

@@ -1,4 +1,4 @@
-# model.py - A float64 numpy forward pass of llama2.c's Llama model.
+# ===- rill/models/llama2c/model.py - Float64 numpy forward pass -----=== #
 """Reference forward pass for llama2.c checkpoints.
 
 The model is the Llama architecture as llama2.c runs it: RMSNorm with epsilon

@@ -17,17 +17,7 @@ from typing import Callable
 import numpy as np
 
 from rill.models.llama2c.model import Llama2cModel, apply_rope_interleaved
-
-POLICIES = ("dense", "window", "recompute", "sinks")
-
-
-def _check_arguments(policy: str, sinks: int, window: int | None) -> None:
-    if policy not in POLICIES:
-        raise ValueError(f"unknown cache policy {policy!r} (expected one of {', '.join(POLICIES)})")
-    if sinks < 0:
-        raise ValueError(f"sinks must be >= 0 (got {sinks})")
-    if policy != "dense" and (window is None or window < 1):
-        raise ValueError(f"policy {policy!r} needs a window >= 1 (got {window})")
+from rill.reference.streaming import POLICIES, StreamingKVCache, plan
 
 
 def _cached_step(model: Llama2cModel, token: int, cache) -> np.ndarray:
@@ -57,19 +47,17 @@ def streaming_logits(
 ) -> np.ndarray:
     """Return float64 logits [n, vocab]; row t is the prediction after token t under `policy`.
 
-    `sinks` matters only for the `sinks` policy and `window` is ignored by `dense`.
+    `sinks` matters only for the `sinks` policy and `window` is ignored by `dense`;
+    invalid arguments raise ValueError from `rill.reference.streaming.plan`.
     `progress`, when given, is called with each finished step's index.
     """
-    # Imported here so that the rest of the package works before the simulator exists.
-    from rill.reference.streaming import StreamingKVCache, plan
-
-    _check_arguments(policy, sinks, window)
     tokens = np.asarray(tokens, dtype=np.int64)
     n = len(tokens)
     logits = np.empty((n, model.config.vocab_size), dtype=np.float64)
-    cache = StreamingKVCache(policy, sinks, window, model.config.n_layers)
+    steps = plan(policy, n, sinks, window)
+    cache = None if policy == "recompute" else StreamingKVCache(policy, sinks, window, model.config.n_layers)
 
-    for t, step in enumerate(plan(policy, n, sinks, window)):
+    for t, step in enumerate(steps):
         if step.recompute:
             # Re-encode the kept tokens from scratch; the last row is the prediction.
             kept = np.asarray(step.tokens, dtype=np.int64)

@@ -1,7 +1,7 @@
-# tokenizer.py - Read llama2.c's tokenizer.bin and encode or decode text with it.
+# ===- rill/models/llama2c/tokenizer.py - llama2.c BPE tokenizer -----=== #
 """The llama2.c byte-pair tokenizer.
 
-`tokenizer.bin` holds an int32 maximum token length and then, per token, a float32
+`tokenizer.bin` contains an int32 maximum token length and then, per token, a float32
 merge score, an int32 byte length and the token's bytes. Encoding follows llama2.c:
 the UTF-8 text is split into codepoints, each looked up in the vocabulary (unknown
 codepoints fall back to one `<0xXX>` token per byte, id byte + 3), a dummy-prefix
@@ -101,8 +101,8 @@ class Tokenizer:
         tokens = self._initial_tokens(text.encode("utf-8"))
         n = len(tokens)
 
-        # A doubly linked list over the initial positions; a merged piece keeps the
-        # position of its left part, and `alive` marks positions still in the list.
+        # A doubly linked list runs over the initial positions. A merged piece keeps
+        # the position of its left part, and `alive` marks positions still in the list.
         next_index = list(range(1, n + 1))
         prev_index = list(range(-1, n - 1))
         alive = [True] * n
@@ -153,7 +153,11 @@ class Tokenizer:
             if best_index < 0:
                 break
             tokens[best_index : best_index + 2] = [best_token]
-        return ([BOS] if bos else []) + tokens + ([EOS] if eos else [])
+        if bos:
+            tokens.insert(0, BOS)
+        if eos:
+            tokens.append(EOS)
+        return tokens
 
     def decode_piece(self, previous: int, token: int) -> bytes:
         """Return the bytes of `token`; after BOS a leading space is dropped, as llama2.c does."""

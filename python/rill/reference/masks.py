@@ -220,7 +220,7 @@ def splitmix64(value: int) -> int:
     `z = value + 0x9E3779B97F4A7C15`, `z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9`,
     `z = (z ^ (z >> 27)) * 0x94D049BB133111EB`, result `z ^ (z >> 31)`.
     """
-    z = (value + 0x9E3779B97F4A7C15) & _UINT64_MASK
+    z = (int(value) + 0x9E3779B97F4A7C15) & _UINT64_MASK
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _UINT64_MASK
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _UINT64_MASK
     return z ^ (z >> 31)
@@ -254,6 +254,9 @@ def bigbird_random_blocks(
     if seed > _UINT64_MASK:
         raise ValueError(f"bigbird parameter 'seed' must be below 2**64 (got {seed})")
 
+    # Python ints, because numpy's fixed-width integers would overflow or reject
+    # the 64-bit unsigned arithmetic below.
+    seed, layer, head, query_block, count = map(int, (seed, layer, head, query_block, count))
     candidates = query_block + 1
     if candidates <= count:
         return tuple(range(candidates))

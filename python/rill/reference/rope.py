@@ -11,6 +11,8 @@ about 1e-9 radians of precision (float32 would keep less than one radian).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = ["inverse_frequencies", "rotary", "rotation_angles"]
@@ -26,8 +28,13 @@ def inverse_frequencies(rotary_dim: int, theta: float = 10000.0) -> np.ndarray:
         raise ValueError(f"rotary_dim must be a positive even integer (got {rotary_dim!r})")
     if not theta > 0:
         raise ValueError(f"theta must be positive (got {theta!r})")
-    exponents = np.arange(0, rotary_dim, 2, dtype=np.float64) / rotary_dim
-    return np.float64(theta) ** (-exponents)
+    # math.pow calls the C library's pow for each value, because numpy's
+    # vectorised power may use a less accurate SIMD routine on some CPUs and the
+    # angles at stream positions near 10**7 magnify any last-bit difference.
+    return np.array(
+        [math.pow(float(theta), -(2 * i) / rotary_dim) for i in range(rotary_dim // 2)],
+        dtype=np.float64,
+    )
 
 
 def _as_integer_positions(positions) -> np.ndarray:

@@ -72,7 +72,7 @@ def _check_int(name: str, value, minimum: int) -> None:
         raise ValueError(f"{name} must be an integer >= {minimum} (got {value!r})")
 
 
-def capacity(policy: str, sinks: int, window: int) -> int | None:
+def capacity(policy: str, sinks: int, window: int | None) -> int | None:
     """Return the cache capacity of `policy`, or None for the unbounded `dense` policy.
 
     `sinks` only counts for the `sinks` policy, and `window` is ignored by `dense`.
@@ -89,7 +89,7 @@ def capacity(policy: str, sinks: int, window: int) -> int | None:
     return window
 
 
-def step_plan(policy: str, step: int, sinks: int, window: int) -> StepPlan:
+def step_plan(policy: str, step: int, sinks: int, window: int | None) -> StepPlan:
     """Plan one step of `policy` in O(capacity) time, for any stream position `step`."""
     cache_capacity = capacity(policy, sinks, window)
     _check_int("step", step, 0)
@@ -111,7 +111,7 @@ def step_plan(policy: str, step: int, sinks: int, window: int) -> StepPlan:
     )
 
 
-def plan(policy: str, n_tokens: int, sinks: int, window: int) -> list[StepPlan]:
+def plan(policy: str, n_tokens: int, sinks: int, window: int | None) -> list[StepPlan]:
     """Plan steps `0..n_tokens-1` of `policy` and return one `StepPlan` per step.
 
     `policy` is one of `dense`, `window`, `recompute` or `sinks`. The capacity is
@@ -126,19 +126,16 @@ def plan(policy: str, n_tokens: int, sinks: int, window: int) -> list[StepPlan]:
 class StreamingKVCache:
     """Per-layer cache of pre-rotation keys and values that follows `step_plan`.
 
+    The constructor takes the arguments of `plan` plus the number of layers.
     Usage per token `t`: `begin_step(t)` evicts what the plan drops, then
     `append(layer, k, v)` stores token t's key and value [Hkv, D] for each layer,
     and `keys_values(layer)` returns the attended keys, values and their RoPE
-    positions. Supports the cached policies `dense`, `window` and `sinks`,
-    because `recompute` re-encodes its window every step instead of caching.
+    positions. It runs the cached policies `dense`, `window` and `sinks`. A
+    cache built for `recompute` raises in `begin_step`, because that policy
+    re-encodes its window every step instead of caching.
     """
 
-    def __init__(self, policy: str, n_layers: int, sinks: int = 0, window: int = 1):
-        if policy == "recompute":
-            raise ValueError(
-                "StreamingKVCache does not support policy 'recompute', which re-encodes "
-                "its window every step; use step_plan() to get the tokens to re-encode"
-            )
+    def __init__(self, policy: str, sinks: int, window: int | None, n_layers: int):
         capacity(policy, sinks, window)
         _check_int("n_layers", n_layers, 1)
         self.policy = policy
@@ -153,6 +150,11 @@ class StreamingKVCache:
 
     def begin_step(self, t: int) -> StepPlan:
         """Start token `t` (which must follow the previous step), evicting dropped tokens."""
+        if self.policy == "recompute":
+            raise ValueError(
+                "StreamingKVCache cannot run policy 'recompute', which re-encodes its "
+                "window every step; re-encode the tokens of step_plan() instead"
+            )
         expected = 0 if self.current is None else self.current.step + 1
         if t != expected:
             raise ValueError(f"begin_step expects token {expected} next (got {t})")
@@ -196,6 +198,11 @@ class StreamingKVCache:
         values = np.stack([entries[token][1] for token in self.current.tokens], axis=1)
         positions = np.asarray(self.current.positions, dtype=np.int64)
         return keys, values, positions, self.current.query_position
+
+    def stored_tokens(self, layer: int) -> tuple[int, ...]:
+        """Return the stream indices whose key and value `layer` currently stores, sorted."""
+        self._check_layer(layer)
+        return tuple(sorted(self._entries[layer]))
 
     def _check_layer(self, layer: int) -> None:
         if not 0 <= layer < self.n_layers:

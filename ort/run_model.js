@@ -201,6 +201,9 @@ async function main() {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: options.optimization,
+      // Errors reach the caller through the thrown message, so ONNX Runtime's own
+      // log lines would only print them twice.
+      logSeverityLevel: 4,
     });
   } catch (error) {
     throw new DriverError(`ONNX Runtime failed to load ${options.model}: ${error.message}`);

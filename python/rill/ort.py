@@ -1,4 +1,5 @@
-"""rill.ort - ONNX Runtime as an independent reference, run through Node.js.
+# ===- rill/ort.py - ONNX Runtime reference through Node.js -----------=== #
+"""ONNX Runtime as an independent reference, run through Node.js.
 
 Debian ships no ONNX Runtime for Python, so Rill's numerics tests run ONNX
 Runtime 1.30 (CPU) through the onnxruntime-node package and the driver

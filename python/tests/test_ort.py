@@ -1,3 +1,4 @@
+# ===- tests/test_ort.py - ONNX Runtime driver tests -------------------=== #
 """Tests for rill.ort, the ONNX Runtime reference driven through Node.js.
 
 Each test builds a tiny model with onnx.helper, runs it through `rill.ort.run`
@@ -6,17 +7,11 @@ message naming the input at fault. The tests skip when node or the
 onnxruntime-node package is missing.
 """
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from onnx import TensorProto, helper
 
-# The tests run from the repository root without installing the package.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from rill import ort  # noqa: E402
+from rill import ort
 
 pytestmark = pytest.mark.skipif(not ort.available(), reason=str(ort.unavailable_reason()))
 

@@ -8,6 +8,7 @@ formula, so a mistake in the vectorised `matrix` code cannot hide behind itself.
 import numpy as np
 import pytest
 
+from rill.reference import masks
 from rill.reference.masks import (
     BigBird,
     Causal,
@@ -135,6 +136,19 @@ def test_union_and_intersect_operators():
     np.testing.assert_array_equal(
         (a & b).matrix(queries, keys), a.matrix(queries, keys) & b.matrix(queries, keys)
     )
+
+
+def test_lower_case_constructors():
+    assert masks.full() == Full()
+    assert masks.causal() == Causal()
+    assert masks.sinks(4) == Sinks(4)
+    assert masks.dilated(8, 2) == Dilated(window=8, dilation=2)
+    assert masks.chunked(64) == Chunked(64)
+    assert masks.bigbird(64, 2, 3, 3, seed=1, causal=True) == BigBird(
+        block=64, global_blocks=2, window=3, random=3, seed=1, causal=True)
+    assert masks.union([Sinks(1), window(2)]) == Union((Sinks(1), window(2)))
+    assert masks.intersect([Causal(), Full()]) == Intersect((Causal(), Full()))
+    assert masks.per_head([Causal(), Full()]) == PerHead((Causal(), Full()))
 
 
 def test_per_head_selects_head_mask():

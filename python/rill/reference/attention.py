@@ -1,12 +1,12 @@
 # ===- rill/reference/attention.py - Masked attention in float64 ------=== #
 """Scaled dot-product attention of the numpy reference, computed in float64.
 
-`attention` is the oracle for every attention kernel of the project: grouped-query
-heads, a structured mask over stream positions (see `rill.reference.masks`), an
-optional additive bias, tanh soft-capping, and learned per-head sink logits that
-only enlarge the softmax denominator (as gpt-oss and ONNX Runtime's `head_sink`
-attribute of `GroupQueryAttention` do). A query row that sees no key returns
-zeros, never NaN.
+`attention` is the oracle for every attention kernel of the project. It supports
+grouped-query heads, a structured mask over stream positions (see
+`rill.reference.masks`), an optional additive bias and tanh soft-capping. It
+also supports learned per-head sink logits, which only enlarge the softmax
+denominator, as gpt-oss and the per-head `head_sink` of ONNX Runtime's
+`GroupQueryAttention` do. A query row with no visible key returns zeros, never NaN.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def attention_probabilities(q, k, q_pos0, k_pos0, mask, bias=None, sink_logits=N
         sink = sink_logits[None, :, None, None]
         row_max = np.maximum(row_max, sink)
 
-    # Rows without a visible key keep a finite max so exp() never sees inf - inf.
+    # Rows without a visible key get a finite max, so exp() never computes inf - inf.
     any_visible = visible.any(axis=-1, keepdims=True)
     row_max = np.where(any_visible, row_max, 0.0)
 
@@ -131,13 +131,17 @@ def attention(q, k, v, q_pos0, k_pos0, mask, bias=None, sink_logits=None, scale=
     `k_pos0 + j`. Either may instead be an integer array of length Tq or Tk, for
     caches whose keys are not contiguous in the stream.
 
-    Steps, in order: `scores = q . k * scale` (scale defaults to 1/sqrt(D));
-    `scores = softcap * tanh(scores / softcap)` when softcap is given; add `bias`
-    ([B or 1, Hq or 1, Tq, Tk]); apply `mask` (a `Mask` or mask text, evaluated
-    per head and with `layer` for BigBird's random blocks); softmax over the
-    visible keys, where `sink_logits` [Hq] adds `exp(sink_logits[h] - m)` to the
-    denominator only. A row with no visible key returns zeros, with or without
-    sink logits.
+    Steps, in order:
+
+    1. `scores = q . k * scale`, where scale defaults to 1/sqrt(D).
+    2. `scores = softcap * tanh(scores / softcap)` when softcap is given.
+    3. `scores += bias`, with bias [B or 1, Hq or 1, Tq, Tk] when given.
+    4. Apply `mask`, a `Mask` or mask text, evaluated per head. `layer` selects
+       BigBird's random blocks. Keys whose score is -inf count as masked.
+    5. Softmax over the visible keys with row max `m`. `sink_logits` [Hq] adds
+       `exp(sink_logits[h] - m)` to the denominator only.
+
+    A row with no visible key returns zeros, with or without sink logits.
     """
     v = np.asarray(v, dtype=np.float64)
     k_shape = np.shape(k)

@@ -27,12 +27,15 @@ Primitive masks:
 Composition: `Union(masks)` (any member visible), `Intersect(masks)` (all
 members visible) and `PerHead(masks)` (member `head` decides for that head).
 Python's `|` and `&` operators on masks build `Union` and `Intersect`.
+Lower-case constructors (`full()`, `causal()`, `window(W)`, `sinks(N)`,
+`dilated(...)`, `chunked(...)`, `bigbird(...)`, `union([...])`,
+`intersect([...])`, `per_head([...])`) build the same dataclasses.
 
 Causality rule: every primitive except `Full`, a `Window` with `right > 0` and a
 non-causal `BigBird` is causal by itself, and a union or intersection of causal
 masks is causal. StreamingLLM, `causal & (sinks(N) | window(W))`, is therefore
-written `sinks(N) | window(W)` with no explicit `causal`; `streaming_llm(N, W)`
-builds it.
+written `sinks(N) | window(W)` with no explicit `causal`, and
+`streaming_llm(N, W)` builds it.
 
 `parse_mask(text)` reads the command-line syntax: `causal`, `full`,
 `window(128)`, `window(left=3,right=2)`, `sinks(4)`, `dilated(window=8,
@@ -63,10 +66,19 @@ __all__ = [
     "Sinks",
     "Union",
     "Window",
+    "bigbird",
     "bigbird_random_blocks",
+    "causal",
+    "chunked",
+    "dilated",
+    "full",
+    "intersect",
     "parse_mask",
+    "per_head",
+    "sinks",
     "splitmix64",
     "streaming_llm",
+    "union",
     "window",
 ]
 
@@ -397,6 +409,46 @@ class PerHead(Mask):
 def streaming_llm(sinks: int, window_size: int) -> Mask:
     """Build the StreamingLLM mask `causal & (sinks(sinks) | window(window_size))`."""
     return Union((Sinks(sinks), window(window_size)))
+
+
+# Lower-case constructors that read like the mask text syntax.
+
+
+def full() -> Full:
+    return Full()
+
+
+def causal() -> Causal:
+    return Causal()
+
+
+def sinks(count: int) -> Sinks:
+    return Sinks(count)
+
+
+def dilated(window: int, dilation: int) -> Dilated:
+    return Dilated(window, dilation)
+
+
+def chunked(size: int) -> Chunked:
+    return Chunked(size)
+
+
+def bigbird(block: int, global_blocks: int, window: int, random: int, seed: int = 0,
+            causal: bool = False) -> BigBird:
+    return BigBird(block, global_blocks, window, random, seed, causal)
+
+
+def union(masks: Sequence[Mask]) -> Union:
+    return Union(tuple(masks))
+
+
+def intersect(masks: Sequence[Mask]) -> Intersect:
+    return Intersect(tuple(masks))
+
+
+def per_head(masks: Sequence[Mask]) -> PerHead:
+    return PerHead(tuple(masks))
 
 
 # ---------------------------------------------------------------------------

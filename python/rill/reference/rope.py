@@ -5,8 +5,9 @@ Two layouts are supported. The half-split layout (GPT-NeoX, Hugging Face Llama)
 rotates the pairs `(i, i + rd/2)`. The interleaved layout (Meta's Llama and
 llama2.c) rotates the pairs `(2i, 2i + 1)`. Pair `i` turns by the angle
 `position * theta ** (-2i / rd)`. Positions are exact integers and the angles
-and their cosines are computed in float64, so stream positions past 10**7 keep
-about 1e-9 radians of precision (float32 would keep less than one radian).
+and their cosines are computed in float64. At stream position 10**7 the angle
+is then within about 1e-9 radians (half a float64 ulp), where float32 angles
+could be off by half a radian.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 # ===- rill/reference/streaming.py - StreamingLLM cache policies ------=== #
 """Token-by-token simulator of the four StreamingLLM cache policies.
 
-The simulator is independent of any model. For each step `t` (the query of
-stream token `t`) it lists which tokens' keys the query attends and the RoPE
-position each of those keys has, as the StreamingLLM reference implementation
-(mit-han-lab/streaming-llm) assigns them: keys are cached before rotation and at
-every step they are rotated at their position inside the cache, `0..len-1`,
+The simulator is independent of any model. For each step `t`, the query of
+stream token `t`, it lists which tokens' keys the query attends and the RoPE
+position each of those keys has. Positions follow the StreamingLLM reference
+implementation (mit-han-lab/streaming-llm). It caches keys before rotation and
+rotates them at every step at their position inside the cache, `0..len-1`:
 sinks first, then the window in stream order, the newest token last. The query
 takes the last position.
 
@@ -20,7 +20,7 @@ Policies, with capacity `C`:
   most recent `window` tokens.
 
 Eviction happens before token `t` is processed, so once the cache is full it
-holds the sinks plus the most recent `C - sinks` tokens including `t`.
+contains the sinks plus the most recent `C - sinks` tokens including `t`.
 
 `StreamingKVCache` stores pre-rotation keys and values per layer following the
 same plan. `sinks_scores_reference` and `sinks_scores_rotate_once` show that
@@ -126,7 +126,8 @@ def plan(policy: str, n_tokens: int, sinks: int, window: int | None) -> list[Ste
 class StreamingKVCache:
     """Per-layer cache of pre-rotation keys and values that follows `step_plan`.
 
-    The constructor takes the arguments of `plan` plus the number of layers.
+    The constructor takes the `policy`, `sinks` and `window` of `plan` and the
+    number of layers.
     Usage per token `t`: `begin_step(t)` evicts what the plan drops, then
     `append(layer, k, v)` stores token t's key and value [Hkv, D] for each layer,
     and `keys_values(layer)` returns the attended keys, values and their RoPE
@@ -153,16 +154,16 @@ class StreamingKVCache:
         if self.policy == "recompute":
             raise ValueError(
                 "StreamingKVCache cannot run policy 'recompute', which re-encodes its "
-                "window every step; re-encode the tokens of step_plan() instead"
+                "window every step. Re-encode the tokens of step_plan() instead"
             )
         expected = 0 if self.current is None else self.current.step + 1
         if t != expected:
             raise ValueError(f"begin_step expects token {expected} next (got {t})")
 
         self.current = step_plan(self.policy, t, self.sinks, self.window)
-        kept = set(self.current.tokens)
+        retained = set(self.current.tokens)
         for entries in self._entries:
-            for token in [token for token in entries if token not in kept]:
+            for token in [token for token in entries if token not in retained]:
                 del entries[token]
         return self.current
 
@@ -229,7 +230,7 @@ def sinks_scores_rotate_once(q, keys_rotated, tokens, sinks: int, theta: float =
                              interleaved: bool = False) -> np.ndarray:
     """Compute the same scores as `sinks_scores_reference` from keys rotated once.
 
-    `keys_rotated` [H, n, D] holds each cached key rotated once, at insertion,
+    `keys_rotated` [H, n, D] contains each cached key rotated once, at insertion,
     at its stream position `tokens[j]`. RoPE scores depend only on the query
     position minus the key position, and the reference's distance for entry `j`
     is `(n - 1) - j`. The query therefore rotates at `tokens[j] + (n - 1) - j`,

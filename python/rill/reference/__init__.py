@@ -5,7 +5,7 @@ Submodules: `masks` (mask predicates and the mask text parser), `attention`
 (masked grouped-query attention with bias, soft-capping and sink logits),
 `rope` (rotary position embedding, half-split and interleaved) and `streaming`
 (the StreamingLLM cache policies and a per-layer key/value cache). The compiler
-and runtime are tested against these definitions.
+and runtime must agree with these definitions.
 """
 
 from rill.reference import attention, masks, rope, streaming

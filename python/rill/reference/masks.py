@@ -6,7 +6,7 @@ stream position `k` (token `t` is the `t`-th token of the stream, 0-based). Each
 mask is a small frozen dataclass with `visible(q, k, head=0, layer=0)` for one
 pair and `matrix(q_positions, k_positions, head=0, layer=0)` for a boolean
 `[len(q_positions), len(k_positions)]` array. The compiler's mask attributes and
-the C++ runtime are tested against these definitions.
+the C++ runtime must agree with these definitions.
 
 Primitive masks:
 

@@ -17,4 +17,5 @@ void RillDialect::initialize() {
 #define GET_OP_LIST
 #include "rill/Dialect/Rill/IR/RillOps.cpp.inc"
       >();
+  registerAttributes();
 }

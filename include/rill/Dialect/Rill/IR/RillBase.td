@@ -29,7 +29,15 @@ def Rill_Dialect : Dialect {
     query and first key as operands, so one op serves both prefill and
     decode steps.
   }];
-  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  // Mask predicates are emitted as arith ops, and BigBird random blocks as an
+  // scf.while loop.
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
+  let useDefaultAttributePrinterParser = 1;
+  let extraClassDeclaration = [{
+    /// Adds the mask attributes to the dialect; defined in RillAttrs.cpp.
+    void registerAttributes();
+  }];
 }
 
 class Rill_Op<string mnemonic, list<Trait> traits = []>

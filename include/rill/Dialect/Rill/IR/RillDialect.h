@@ -9,6 +9,7 @@
 #define RILL_DIALECT_RILL_IR_RILLDIALECT_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Dialect.h"
 
 #include "rill/Dialect/Rill/IR/RillDialect.h.inc"

@@ -10,6 +10,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "rill/Dialect/Rill/IR/RillAttrs.h"
 #include "rill/Dialect/Rill/IR/RillDialect.h"
 
 #define GET_OP_CLASSES

@@ -10,8 +10,20 @@
 
 namespace mlir::rill {
 
-/// Registers all Rill passes and pipelines.
-inline void registerAllPasses() {}
+#ifdef RILL_INCLUDE_TEST_PASSES
+namespace test {
+void registerTestMaskVisibilityPass();
+} // namespace test
+#endif
+
+/// Registers all Rill passes and pipelines, plus the test passes under
+/// test/lib when the including tool defines RILL_INCLUDE_TEST_PASSES and
+/// links RillTestDialect (rill-opt does).
+inline void registerAllPasses() {
+#ifdef RILL_INCLUDE_TEST_PASSES
+  test::registerTestMaskVisibilityPass();
+#endif
+}
 
 } // namespace mlir::rill
 

@@ -77,10 +77,13 @@ public:
     if (actual == 1 || ShapedType::isDynamic(actual) ||
         ShapedType::isDynamic(expected) || actual == expected)
       return success();
-    return op->emitOpError()
-           << "expects " << name << " dimension " << dim << " (" << dimName
-           << ") to be 1 or " << expected << " as in " << expectedFrom
-           << " (got " << actual << ")";
+    InFlightDiagnostic diag = op->emitOpError()
+                              << "expects " << name << " dimension " << dim
+                              << " (" << dimName << ") to be ";
+    if (expected != 1)
+      diag << "1 or ";
+    return diag << expected << " as in " << expectedFrom << " (got " << actual
+                << ")";
   }
 
 private:

@@ -3,11 +3,15 @@
 
 The index bookkeeping (which tokens each step keeps, and at which positions they
 are rotated) comes from `rill.reference.streaming`, so this module only supplies
-the model arithmetic. The policies are `dense` (the cache grows), `window` (the
-most recent `window` tokens), `recompute` (every step re-encodes the last
-`window` tokens from scratch at positions 0..n-1) and `sinks` (StreamingLLM: the
-first `sinks` tokens plus the most recent `window`, with keys cached before RoPE
-and rotated every step at their positions inside the cache).
+the model arithmetic. The policies are:
+
+- `dense`: the cache grows;
+- `window`: the cache keeps the most recent `window` tokens;
+- `recompute`: every step re-encodes the last `window` tokens from scratch at
+  positions 0..n-1;
+- `sinks` (StreamingLLM): the first `sinks` tokens plus the most recent `window`,
+  with keys cached before RoPE and rotated every step at their positions inside
+  the cache.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 //===- MaskTest.cpp - Tests of the rill mask attribute interface -*- C++ -*-===//
 //
-// Checks MaskAttrInterface against its own brute-force predicate: tile
-// classification on thousands of random tiles for every mask kind and for
-// nested compositions, BigBird random blocks (determinism and bit-identity
-// with the numpy reference), cache bounds, and the IR that buildVisible
-// emits, evaluated by folding on a grid of positions.
+// Checks MaskAttrInterface against its own brute-force predicate. Tile
+// classification runs on thousands of random and all small tiles for every
+// mask kind and for nested compositions. BigBird random blocks are checked
+// for determinism and bit-identity with the numpy reference, and the IR
+// that buildVisible emits is evaluated by folding on a grid of positions.
 //
 //===----------------------------------------------------------------------===//
 
@@ -108,48 +108,75 @@ TileCounts countVisible(MaskAttrInterface mask, int64_t qBegin, int64_t qEnd,
   return counts;
 }
 
-/// Classifies `numTiles` random tiles of `mask` and compares each with the
-/// brute-force count; exactness is required when `exact` is set.
+/// Classifies one tile and compares the result with the brute-force count;
+/// exactness is required when `exact` is set.
+void checkTile(MaskAttrInterface mask, bool exact, int64_t qBegin,
+               int64_t qEnd, int64_t kBegin, int64_t kEnd, int64_t head) {
+  TileKind kind = mask.classifyTile(qBegin, qEnd, kBegin, kEnd, head);
+  TileCounts counts = countVisible(mask, qBegin, qEnd, kBegin, kEnd, head);
+
+  SCOPED_TRACE(testing::Message()
+               << "mask " << toString(mask) << " query [" << qBegin << ", "
+               << qEnd << ") key [" << kBegin << ", " << kEnd << ") head "
+               << head << " classified " << stringifyTileKind(kind).str()
+               << " with " << counts.visible << " of " << counts.total
+               << " visible");
+  if (kind == TileKind::Empty)
+    ASSERT_EQ(counts.visible, 0);
+  if (kind == TileKind::Full)
+    ASSERT_EQ(counts.visible, counts.total);
+  if (exact && counts.total > 0) {
+    if (counts.visible == 0)
+      ASSERT_EQ(kind, TileKind::Empty);
+    if (counts.visible == counts.total)
+      ASSERT_EQ(kind, TileKind::Full);
+  }
+}
+
+/// Classifies `numTiles` random tiles of `mask` with checkTile.
 void checkRandomTiles(MaskAttrInterface mask, bool exact, int numTiles,
                       unsigned seed) {
   std::mt19937 generator(seed);
   std::uniform_int_distribution<int64_t> start(0, 80);
-  std::uniform_int_distribution<int64_t> length(0, 13);
+  // Keys mostly start near the queries, where tiles are neither empty nor
+  // full and the boundary cases sit.
+  std::uniform_int_distribution<int64_t> keyOffset(-24, 8);
+  std::uniform_int_distribution<int64_t> length(0, 9);
   std::uniform_int_distribution<int64_t> headChoice(0, 3);
 
   for (int tile = 0; tile < numTiles; ++tile) {
     int64_t qBegin = start(generator);
     int64_t qEnd = qBegin + length(generator);
-    int64_t kBegin = start(generator);
+    int64_t kBegin = std::max<int64_t>(0, qBegin + keyOffset(generator));
     int64_t kEnd = kBegin + length(generator);
     int64_t head = headChoice(generator);
-    TileKind kind = mask.classifyTile(qBegin, qEnd, kBegin, kEnd, head);
-    TileCounts counts = countVisible(mask, qBegin, qEnd, kBegin, kEnd, head);
-
-    SCOPED_TRACE(testing::Message()
-                 << "mask " << toString(mask) << " query [" << qBegin << ", "
-                 << qEnd << ") key [" << kBegin << ", " << kEnd << ") head "
-                 << head << " classified " << stringifyTileKind(kind).str()
-                 << " with " << counts.visible << " of " << counts.total
-                 << " visible");
-    if (kind == TileKind::Empty)
-      ASSERT_EQ(counts.visible, 0);
-    if (kind == TileKind::Full)
-      ASSERT_EQ(counts.visible, counts.total);
-    if (exact && counts.total > 0) {
-      if (counts.visible == 0)
-        ASSERT_EQ(kind, TileKind::Empty);
-      if (counts.visible == counts.total)
-        ASSERT_EQ(kind, TileKind::Full);
-    }
+    checkTile(mask, exact, qBegin, qEnd, kBegin, kEnd, head);
+    if (testing::Test::HasFatalFailure())
+      return;
   }
+}
+
+/// Classifies every tile with ranges of 1 to 4 positions starting in
+/// [0, 24), for all heads in [0, 4).
+void checkAllSmallTiles(MaskAttrInterface mask, bool exact) {
+  for (int64_t head = 0; head < 4; ++head)
+    for (int64_t qBegin = 0; qBegin < 24; ++qBegin)
+      for (int64_t kBegin = 0; kBegin < 24; ++kBegin)
+        for (int64_t qLength = 1; qLength <= 4; ++qLength)
+          for (int64_t kLength = 1; kLength <= 4; ++kLength) {
+            checkTile(mask, exact, qBegin, qBegin + qLength, kBegin,
+                      kBegin + kLength, head);
+            if (testing::Test::HasFatalFailure())
+              return;
+          }
 }
 
 TEST_F(MaskTest, PrimitiveTilesExact) {
   for (const char *text : kPrimitiveMasks) {
     MaskAttrInterface mask = parseMask(text);
     ASSERT_TRUE(mask);
-    checkRandomTiles(mask, /*exact=*/true, /*numTiles=*/3000, /*seed=*/1);
+    checkRandomTiles(mask, /*exact=*/true, /*numTiles=*/5000, /*seed=*/1);
+    checkAllSmallTiles(mask, /*exact=*/true);
   }
 }
 
@@ -157,7 +184,8 @@ TEST_F(MaskTest, CompositeTilesSound) {
   for (const char *text : kCompositeMasks) {
     MaskAttrInterface mask = parseMask(text);
     ASSERT_TRUE(mask);
-    checkRandomTiles(mask, /*exact=*/false, /*numTiles=*/3000, /*seed=*/2);
+    checkRandomTiles(mask, /*exact=*/false, /*numTiles=*/5000, /*seed=*/2);
+    checkAllSmallTiles(mask, /*exact=*/false);
   }
 }
 
@@ -247,25 +275,23 @@ TEST_F(MaskTest, CacheBounds) {
 
 // The bounds must hold: every visible key is a sink or within the lookback.
 TEST_F(MaskTest, CacheBoundsHold) {
-  for (const char *const *list : {std::begin(kPrimitiveMasks),
-                                  std::begin(kCompositeMasks)}) {
-    const char *const *end = list == std::begin(kPrimitiveMasks)
-                                 ? std::end(kPrimitiveMasks)
-                                 : std::end(kCompositeMasks);
-    for (const char *const *text = list; text != end; ++text) {
-      MaskAttrInterface mask = parseMask(*text);
-      ASSERT_TRUE(mask);
-      std::optional<int64_t> lookback = mask.getMaxLookback();
-      if (!lookback)
-        continue;
-      int64_t sinks = mask.getNumSinkKeys();
-      for (int64_t head = 0; head < 4; ++head)
-        for (int64_t q = 0; q < 64; ++q)
-          for (int64_t k = 0; k <= q; ++k)
-            if (mask.isVisible(q, k, head))
-              ASSERT_TRUE(k < sinks || k > q - *lookback)
-                  << *text << " query " << q << " key " << k;
-    }
+  SmallVector<std::string> masks(std::begin(kPrimitiveMasks),
+                                 std::end(kPrimitiveMasks));
+  masks.append(std::begin(kCompositeMasks), std::end(kCompositeMasks));
+  for (const std::string &text : masks) {
+    MaskAttrInterface mask = parseMask(text);
+    ASSERT_TRUE(mask);
+    std::optional<int64_t> lookback = mask.getMaxLookback();
+    if (!lookback)
+      continue;
+
+    int64_t sinks = mask.getNumSinkKeys();
+    for (int64_t head = 0; head < 4; ++head)
+      for (int64_t q = 0; q < 64; ++q)
+        for (int64_t k = 0; k <= q; ++k)
+          if (mask.isVisible(q, k, head))
+            ASSERT_TRUE(k < sinks || k > q - *lookback)
+                << text << " query " << q << " key " << k;
   }
 }
 

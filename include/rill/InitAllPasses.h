@@ -8,6 +8,9 @@
 #ifndef RILL_INITALLPASSES_H
 #define RILL_INITALLPASSES_H
 
+#include "rill/Conversion/Passes.h"
+#include "rill/Conversion/Pipelines.h"
+
 namespace mlir::rill {
 
 #ifdef RILL_INCLUDE_TEST_PASSES
@@ -20,6 +23,8 @@ void registerTestMaskVisibilityPass();
 /// test/lib when the including tool defines RILL_INCLUDE_TEST_PASSES and
 /// links RillTestDialect (rill-opt does).
 inline void registerAllPasses() {
+  registerRillConversionPasses();
+  registerReferencePipeline();
 #ifdef RILL_INCLUDE_TEST_PASSES
   test::registerTestMaskVisibilityPass();
 #endif

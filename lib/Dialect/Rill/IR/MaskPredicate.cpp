@@ -272,7 +272,7 @@ Value IntersectAttr::buildVisible(OpBuilder &builder, Location loc, Value q,
   return result;
 }
 
-// Emits every member's predicate and selects the one of `head`; heads
+// Emits every member's predicate and selects the one of `head`. Heads
 // outside the member range see no key, as in isVisible.
 Value PerHeadAttr::buildVisible(OpBuilder &builder, Location loc, Value q,
                                 Value k, Value head) const {

@@ -155,8 +155,8 @@ TileKind DilatedAttr::classifyTile(int64_t qBegin, int64_t qEnd,
   if (isEmptyTile(qBegin, qEnd, kBegin, kEnd))
     return TileKind::Empty;
 
-  // Visible distances are the multiples of the dilation in [0, maxDistance];
-  // the tile's distances form the interval [lowest, highest].
+  // Visible distances are the multiples of the dilation in [0, maxDistance],
+  // and the tile's distances form the interval [lowest, highest].
   int64_t dilation = getDilation();
   int64_t maxDistance = (getWindow() - 1) * dilation;
   int64_t lowest = qBegin - (kEnd - 1);
@@ -214,7 +214,7 @@ TileKind ChunkedAttr::classifyTile(int64_t qBegin, int64_t qEnd,
                                 : TileKind::Empty;
 
   // A tile spanning several chunks is never full. It is empty unless some
-  // shared chunk holds a key at or before a query. A chunk strictly inside
+  // shared chunk contains a key at or before a query. A chunk strictly inside
   // both ranges always does (its first position pairs with itself), so
   // only the first and last shared chunks need checking.
   int64_t firstShared = std::max(firstQueryChunk, firstKeyChunk);
@@ -246,8 +246,9 @@ int64_t ChunkedAttr::getNumSinkKeys() const { return 0; }
 //===----------------------------------------------------------------------===//
 
 // This mirrors `bigbird_random_blocks` in python/rill/reference/masks.py
-// step by step (same splitmix64 chain, same draw order and rejection of
-// repeats), so both pick bit-identical blocks; a test compares them.
+// step by step, with the same splitmix64 chain, draw order and rejection of
+// repeats, so both pick bit-identical blocks. MaskTest.cpp and
+// python/tests/test_mask_cross_check.py compare them.
 SmallVector<int64_t> BigBirdAttr::getRandomBlocks(int64_t queryBlock,
                                                   int64_t head) const {
   SmallVector<int64_t> chosen;
@@ -303,7 +304,7 @@ struct BlockInterval {
 } // namespace
 
 /// Returns the key blocks in `[firstKeyBlock, lastKeyBlock]` that
-/// `queryBlock` sees, as sorted disjoint intervals.
+/// `queryBlock` attends to, as sorted disjoint intervals.
 static SmallVector<BlockInterval>
 getVisibleKeyBlocks(BigBirdAttr mask, int64_t queryBlock, int64_t head,
                     int64_t firstKeyBlock, int64_t lastKeyBlock) {

@@ -173,7 +173,7 @@ LogicalResult BigBirdAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 }
 
 // Syntax: `<block = B, global = G, window = W, random = R[, seed = S]
-// [, layer = L][, causal]>` with the keys in any order; seed and layer
+// [, layer = L][, causal]>` with the keys in any order. Seed and layer
 // default to 0.
 Attribute BigBirdAttr::parse(AsmParser &parser, Type) {
   SMLoc loc = parser.getCurrentLocation();

@@ -2,7 +2,7 @@
 //
 // Verifiers and builders of the rill dialect operations. The verifiers
 // check every relation between static dimensions and treat dynamic
-// dimensions as unknown; each message names the operand, the dimension and
+// dimensions as unknown. Each message names the operand, the dimension and
 // the actual and expected values.
 //
 //===----------------------------------------------------------------------===//
@@ -24,7 +24,7 @@ class ShapeChecker {
 public:
   explicit ShapeChecker(Operation *op) : op(op) {}
 
-  /// Checks that `name` has rank `rank`; `layout` names the dimensions.
+  /// Checks that `name` has rank `rank`, where `layout` names the dimensions.
   LogicalResult checkRank(StringRef name, RankedTensorType type, int64_t rank,
                           StringRef layout) {
     if (type.getRank() == rank)

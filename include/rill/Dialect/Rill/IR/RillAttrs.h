@@ -23,11 +23,11 @@ namespace mlir::rill {
 
 /// How much of a tile of (query, key) pairs a mask shows.
 enum class TileKind {
-  /// No pair of the tile is visible; a kernel may skip the tile.
+  /// No pair of the tile is visible, so a kernel may skip the tile.
   Empty,
-  /// Every pair of the tile is visible; a kernel may drop the predicate.
+  /// Every pair of the tile is visible, so a kernel may drop the predicate.
   Full,
-  /// Some pairs may be visible and some hidden; the predicate is needed.
+  /// Some pairs may be visible and some hidden, so the predicate is needed.
   Partial,
 };
 

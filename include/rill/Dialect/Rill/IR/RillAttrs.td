@@ -62,7 +62,7 @@ def Rill_WindowAttr : Rill_MaskAttr<"Window", "window"> {
     `#rill.window<left = L, right = R>`.
 
     Invariants: `W >= 1`, `left >= 0`, `right >= 0`. Causal exactly when
-    `right = 0`; the lookback is `left + 1`.
+    `right = 0`, and the lookback is `left + 1`.
 
     ```mlir
     #rill.window<1024>
@@ -142,9 +142,9 @@ def Rill_BigBirdAttr : Rill_MaskAttr<"BigBird", "bigbird"> {
     block `kb = floor(k / block)`, the key is visible when any of these holds:
 
     - global: `qb < global` or `kb < global`, so the first `global` blocks
-      attend to everything and everything attends to them;
+      attend to everything and everything attends to them,
     - window: `|qb - kb| <= window / 2` (integer division), with `window`
-      counted in blocks and odd;
+      counted in blocks and odd,
     - random: `kb` is one of the `random` key blocks drawn for
       `(seed, layer, head, qb)`.
 
@@ -158,7 +158,8 @@ def Rill_BigBirdAttr : Rill_MaskAttr<"BigBird", "bigbird"> {
 
     ```
     state = splitmix64(seed)
-    state = splitmix64(state ^ layer); state = splitmix64(state ^ head)
+    state = splitmix64(state ^ layer)
+    state = splitmix64(state ^ head)
     state = splitmix64(state ^ qb)
     draw `splitmix64(state ^ d) % (qb + 1)` for d = 0, 1, ... and keep the
     first `random` distinct blocks
@@ -246,7 +247,7 @@ def Rill_PerHeadAttr : Rill_MaskAttr<"PerHead", "per_head"> {
     `visible(q, k, h) = masks[h].visible(q, k, h)`: query head `h` uses member
     `h`, so the attention op requires one member per query head. The member
     sees the head index unchanged, which matters for BigBird random blocks.
-    Causal when every member is causal; sink count and lookback are the
+    Causal when every member is causal. Sink count and lookback are the
     maxima over the members.
 
     Invariants: at least one member, each a mask attribute.

@@ -28,8 +28,8 @@ def Rill_MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
   let methods = [
     InterfaceMethod<[{
         Returns whether the query at stream position `q` may attend the key
-        at stream position `k` for query head `head`. Heads outside
-        `[0, getNumHeads())` are invalid for per-head masks.
+        at stream position `k` for query head `head`. A per-head mask shows
+        no key to heads outside `[0, getNumHeads())`.
       }],
       "bool", "isVisible",
       (ins "int64_t":$q, "int64_t":$k, "int64_t":$head)>,
@@ -37,8 +37,8 @@ def Rill_MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
     InterfaceMethod<[{
         Classifies the tile of query positions `[qBegin, qEnd)` and key
         positions `[kBegin, kEnd)` for `head`. `Empty` is returned only if no
-        pair of the tile is visible, and `Full` only if every pair is; an
-        empty range counts as `Empty`. Primitive masks are exact, so they
+        pair of the tile is visible, and `Full` only if every pair is. A tile
+        with an empty range is `Empty`. Primitive masks are exact, so they
         return `Partial` only for tiles that mix visible and hidden pairs.
         Unions, intersections and per-head masks are sound but may return
         `Partial` for a tile that is in fact empty or full.
@@ -50,7 +50,7 @@ def Rill_MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
     InterfaceMethod<[{
         Emits IR that computes `isVisible(q, k, head)` at run time and
         returns its `i1` result. `q`, `k` and `head` are `index` values.
-        Most masks emit only `arith` ops; BigBird with random blocks also
+        Most masks emit only `arith` ops. BigBird with random blocks also
         emits an `scf.while` that replays the random-block draws.
       }],
       "::mlir::Value", "buildVisible",
@@ -75,8 +75,8 @@ def Rill_MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
 
     InterfaceMethod<[{
         Returns a lookback `L` such that every visible key satisfies
-        `k < getNumSinkKeys()` or `k > q - L`; in words, a query needs at most
-        its `L` most recent keys (its own key included) besides the sink
+        `k < getNumSinkKeys()` or `k > q - L`. In words, a query needs at
+        most its `L` most recent keys (its own key included) besides the sink
         keys. Returns `std::nullopt` when no such bound exists (for example
         `causal` or BigBird with random blocks). The bound says nothing about
         keys after the query, so streaming callers also check `isCausal()`.

@@ -39,17 +39,20 @@ def Rill_AttentionOp : Rill_Op<"attention",
 
     where `m` is the maximum over the visible scores (and the sink logit) of
     the row, `visible` is the `mask` attribute's predicate and
-    `q_pos + i`, `k_pos + j` are stream positions. A row with no visible key
-    and no sink logit yields zeros, never NaN.
+    `q_pos + i`, `k_pos + j` are stream positions. A key whose biased score
+    is -inf counts as hidden. A row with no visible key yields zeros, with or
+    without sink logits, never NaN. This matches
+    `rill.reference.attention.attention` in the numpy reference.
 
     Operands:
 
     - `query`: `[B, Hq, Tq, D]`, float.
-    - `key`: `[B, Hkv, Tk, D]` with the element type of `query`; `Hkv`
+    - `key`: `[B, Hkv, Tk, D]` with the element type of `query`. `Hkv`
       divides `Hq`, and query head `h` reads key head `h / (Hq / Hkv)`.
     - `value`: `[B, Hkv, Tk, Dv]` with the element type of `query`.
     - `q_pos`, `k_pos`: `index`, the stream positions of query row 0 and key
-      row 0. Row `i` is at `q_pos + i`; key row `j` at `k_pos + j`.
+      row 0. Query row `i` is at `q_pos + i` and key row `j` at
+      `k_pos + j`.
     - `bias` (optional): additive scores of shape `[B|1, Hq|1, Tq, Tk]`,
       broadcast over batch and heads, same element type.
     - `sink_logits` (optional): `[Hq]`, a learned logit per query head that
@@ -59,12 +62,12 @@ def Rill_AttentionOp : Rill_Op<"attention",
 
     - `mask`: any attribute implementing `MaskAttrInterface`. A per-head
       mask needs exactly `Hq` members.
-    - `scale` (optional, f32): multiplies the scores; `1 / sqrt(D)` when
+    - `scale` (optional, f32): multiplies the scores, `1 / sqrt(D)` when
       absent.
     - `softcap` (optional, f32, > 0): logit soft-capping as in Gemma 2.
 
     The result is `[B, Hq, Tq, Dv]` with the element type of `query`.
-    Dynamic dimensions are accepted; the verifier checks every relation
+    Dynamic dimensions are accepted, and the verifier checks every relation
     between static dimensions.
 
     Example (decode step of StreamingLLM with a ring cache of 1024 keys
@@ -77,9 +80,10 @@ def Rill_AttentionOp : Rill_Op<"attention",
           tensor<1x8x1024x128xf32> -> tensor<1x32x1x128xf32>
     ```
 
-    NOTE: key row `j` is always at stream position `k_pos + j`, so a ring
-    buffer whose keys are not in stream order has to be presented through
-    two ops or a rotated view; the streamify pass handles this.
+    NOTE: key row `j` is always at stream position `k_pos + j`, so the keys
+    of one op must be contiguous in the stream. A cache whose keys are not
+    (a wrapped ring buffer, or sinks followed by a window) has to be
+    presented in an order and position space where they are.
   }];
 
   let arguments = (ins
@@ -147,7 +151,7 @@ def Rill_RotaryOp : Rill_Op<"rotary",
     ```
 
     The angle and its sine and cosine are computed in f64, because stream
-    positions past 10^6 lose whole radians in f32; the rotation itself runs
+    positions past 10^6 lose whole radians in f32. The rotation itself runs
     in the element type.
 
     Pairs are `(2i, 2i + 1)` when `interleaved` is set (Meta's Llama,
@@ -156,7 +160,7 @@ def Rill_RotaryOp : Rill_Op<"rotary",
 
     Operands:
 
-    - `input`: `[B, H, T, D]` float tensor; the result has its type.
+    - `input`: `[B, H, T, D]` float tensor, and the result has its type.
     - `positions`: `[B, T]` or `[1, T]` tensor of signless integers or
       index, the stream position of every token.
     - `cos_table`, `sin_table` (optional, together): `[max_pos, rd / 2]`
@@ -177,7 +181,7 @@ def Rill_RotaryOp : Rill_Op<"rotary",
     ```
 
     NOTE: positions outside the table range are undefined behaviour at run
-    time; the verifier can only check static shapes.
+    time, because the verifier can only check static shapes.
   }];
 
   let arguments = (ins

@@ -63,13 +63,14 @@ void mlir::rill::buildReferencePipeline(OpPassManager &pm) {
   pm.addPass(createLowerAffinePass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
 
-  // Math: widen f16/bf16 math to f32, expand integer powers into loops,
-  // call libm for the transcendental functions (tanh, erf, exp, cos, ...)
-  // and use LLVM intrinsics for the rest (sqrt, fabs, ...).
+  // Math: widen f16/bf16 math to f32 and expand integer powers into loops.
+  // LLVM intrinsics come first (exp, cos, sqrt, rsqrt as 1 / sqrt, ...)
+  // because math-to-libm would turn rsqrt into a call of rsqrtf, which libm
+  // does not define. libm calls cover the rest (tanh, erf, ...).
   pm.addPass(math::createMathExtendToSupportedTypes());
   pm.addPass(createConvertMathToFuncs());
-  pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
 
   // Everything else to the LLVM dialect.
   pm.addPass(arith::createArithExpandOpsPass());

@@ -10,6 +10,7 @@
 
 #include "rill/Conversion/Passes.h"
 #include "rill/Conversion/Pipelines.h"
+#include "rill/Dialect/Rill/Transforms/Passes.h"
 
 namespace mlir::rill {
 
@@ -25,6 +26,7 @@ void registerTestMaskVisibilityPass();
 inline void registerAllPasses() {
   registerRillConversionPasses();
   registerReferencePipeline();
+  registerRillPasses();
 #ifdef RILL_INCLUDE_TEST_PASSES
   test::registerTestMaskVisibilityPass();
 #endif

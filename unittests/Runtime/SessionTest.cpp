@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <dlfcn.h>
 #include <thread>
 
 using namespace rill;
@@ -284,6 +285,25 @@ TEST(SessionMemory, RecomputeCountsHistory) {
   size_t windowScratch = 256 * 512 * sizeof(float) + 256 * sizeof(int64_t);
   size_t recomputeScratch = 32 * 512 * sizeof(float) + 32 * sizeof(int64_t) + 32 * sizeof(int32_t);
   EXPECT_EQ(window.memory() - windowScratch, recompute.memory() - recomputeScratch);
+}
+
+TEST(SessionThreads, ThreadOptionReachesLibrary) {
+  Model model;
+  ASSERT_TRUE(model.load(fixturePath()).ok());
+  rill_session_options opts = options(RILL_POLICY_SINKS);
+  opts.threads = 3;
+  Session session;
+  ASSERT_TRUE(session.create(model, opts).ok());
+  int32_t token = 10;
+  ASSERT_TRUE(session.feed(&token, 1, nullptr).ok());
+
+  // The fixture records the last rill_model_set_num_threads value.
+  void *handle = dlopen(fixturePath().c_str(), RTLD_NOW | RTLD_NOLOAD);
+  ASSERT_NE(handle, nullptr);
+  auto threads = reinterpret_cast<int32_t (*)()>(dlsym(handle, "rill_fixture_threads"));
+  ASSERT_NE(threads, nullptr);
+  EXPECT_EQ(threads(), 3);
+  dlclose(handle);
 }
 
 // Several sessions on one model, each fed from its own thread, give the

@@ -95,7 +95,10 @@ const rill_model_metadata *rill_model_metadata_get(void);
 int32_t rill_model_step(const rill_step_args *args);
 
 /* Sets the number of threads the library's parallel loops use (0 = the
- * OpenMP default). */
+ * OpenMP default). Like OpenMP's omp_set_num_threads, the setting applies
+ * to parallel loops started from the calling thread, so librill calls it
+ * from each thread that feeds a session whenever that thread's requested
+ * count changes. */
 void rill_model_set_num_threads(int32_t num_threads);
 
 #ifdef __cplusplus

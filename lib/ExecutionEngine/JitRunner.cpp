@@ -14,11 +14,11 @@
 #include "rill/Conversion/Pipelines.h"
 #include "rill/InitAllDialects.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
@@ -148,6 +148,23 @@ llvm::Expected<JitValueType> describeType(Type type) {
   return result;
 }
 
+/// Describes `type` for describeFunction. An unsupported type keeps its name
+/// for listings, and the first reason goes to `unsupported` as
+/// "<what>: <reason>".
+JitValueType describeOrRecord(Type type, const std::string &what,
+                              std::string &unsupported) {
+  llvm::Expected<JitValueType> described = describeType(type);
+  if (described)
+    return std::move(*described);
+
+  std::string reason = llvm::toString(described.takeError());
+  if (unsupported.empty())
+    unsupported = what + ": " + reason;
+  JitValueType placeholder;
+  llvm::raw_string_ostream(placeholder.typeName) << type;
+  return placeholder;
+}
+
 /// Extracts the signature of `function`; `unsupported` receives the reason
 /// when an argument or result type cannot be passed.
 JitFunction describeFunction(func::FuncOp function, std::string &unsupported) {
@@ -159,17 +176,8 @@ JitFunction describeFunction(func::FuncOp function, std::string &unsupported) {
     auto name = function.getArgAttrOfType<StringAttr>(index, kJitNameAttrName);
     result.argumentNames.push_back(name ? name.str()
                                         : "arg" + std::to_string(index));
-    llvm::Expected<JitValueType> described = describeType(argumentType);
-    if (!described) {
-      if (unsupported.empty())
-        unsupported = "argument " + std::to_string(index) + ": " +
-                      llvm::toString(described.takeError());
-      else
-        llvm::consumeError(described.takeError());
-      result.arguments.emplace_back();
-      continue;
-    }
-    result.arguments.push_back(std::move(*described));
+    result.arguments.push_back(describeOrRecord(
+        argumentType, "argument " + std::to_string(index), unsupported));
   }
 
   for (auto [index, resultType] : llvm::enumerate(type.getResults())) {
@@ -177,17 +185,8 @@ JitFunction describeFunction(func::FuncOp function, std::string &unsupported) {
         function.getResultAttrOfType<StringAttr>(index, kJitNameAttrName);
     result.resultNames.push_back(name ? name.str()
                                       : "result" + std::to_string(index));
-    llvm::Expected<JitValueType> described = describeType(resultType);
-    if (!described) {
-      if (unsupported.empty())
-        unsupported = "result " + std::to_string(index) + ": " +
-                      llvm::toString(described.takeError());
-      else
-        llvm::consumeError(described.takeError());
-      result.results.emplace_back();
-      continue;
-    }
-    result.results.push_back(std::move(*described));
+    result.results.push_back(describeOrRecord(
+        resultType, "result " + std::to_string(index), unsupported));
   }
   return result;
 }
@@ -207,10 +206,9 @@ std::string formatShape(llvm::ArrayRef<int64_t> shape) {
 llvm::Error checkArgument(const JitFunction &function, size_t index,
                           const NumpyArray &array) {
   const JitValueType &type = function.arguments[index];
-  std::string label = llvm::formatv("function @{0}, argument {1} ('{2}', {3})",
-                                    function.name, index,
-                                    function.argumentNames[index],
-                                    type.typeName);
+  std::string label =
+      llvm::formatv("function @{0}, argument {1} ('{2}', {3})", function.name,
+                    index, function.argumentNames[index], type.typeName);
   bool dtypeMatches = array.dtype == type.dtype ||
                       (type.acceptsUInt8 && array.dtype == NumpyDType::UInt8);
   if (!dtypeMatches)
@@ -388,9 +386,9 @@ JitSession::compileOwned(ModuleOp module, const JitOptions &options) {
   llvm::Expected<std::unique_ptr<ExecutionEngine>> engine =
       ExecutionEngine::create(module, engineOptions);
   if (!engine)
-    return makeError("JIT compilation failed: " +
-                     llvm::toString(engine.takeError()) + "\n" +
-                     collector.take());
+    return makeError(
+        "JIT compilation failed: " + llvm::toString(engine.takeError()) + "\n" +
+        collector.take());
   session->engine = std::move(*engine);
 
   // Non-contiguous memref.copy lowers to a call of memrefCopy from the MLIR
@@ -419,13 +417,14 @@ JitSession::call(StringRef name, llvm::ArrayRef<NumpyArray> arguments) {
     std::string available;
     for (const JitFunction &candidate : functions)
       available += (available.empty() ? "@" : ", @") + candidate.name;
-    return makeError("function @" + name + " not found; the module's public "
+    return makeError("function @" + name +
+                     " not found; the module's public "
                      "functions are: " +
                      (available.empty() ? "(none)" : available));
   }
   if (!function->unsupported.empty())
-    return makeError("function @" + name + " cannot be called: " +
-                     function->unsupported);
+    return makeError("function @" + name +
+                     " cannot be called: " + function->unsupported);
   if (arguments.size() != function->arguments.size())
     return makeError("function @" + name + " expects " +
                      llvm::Twine(function->arguments.size()) +
@@ -510,8 +509,8 @@ JitSession::call(StringRef name, llvm::ArrayRef<NumpyArray> arguments) {
       continue;
     }
     const auto *descriptor = reinterpret_cast<const int64_t *>(field);
-    results.push_back({function->resultNames[index],
-                       copyFromDescriptor(type, descriptor)});
+    results.push_back(
+        {function->resultNames[index], copyFromDescriptor(type, descriptor)});
     auto *allocated = reinterpret_cast<void *>(descriptor[0]);
     if (allocated && reinterpret_cast<uintptr_t>(allocated) != 0xdeadbeef &&
         !inputPointers.contains(allocated) && freed.insert(allocated).second)
@@ -565,8 +564,7 @@ JitSession::callWithNamedInputs(StringRef name,
       expected += (expected.empty() ? "" : ", ") + argumentName;
     return makeError("input '" + input.name + "' matches no argument of @" +
                      name + " (arguments: " +
-                     (expected.empty() ? std::string("none") : expected) +
-                     ")");
+                     (expected.empty() ? std::string("none") : expected) + ")");
   }
   return call(name, arguments);
 }

@@ -81,15 +81,13 @@ float halfToFloat(uint16_t half) {
   return result;
 }
 
-template <typename T>
-T readLE(StringRef bytes, size_t offset) {
+template <typename T> T readLE(StringRef bytes, size_t offset) {
   T value;
   std::memcpy(&value, bytes.data() + offset, sizeof(T));
   return value;
 }
 
-template <typename T>
-void appendLE(std::string &out, T value) {
+template <typename T> void appendLE(std::string &out, T value) {
   out.append(reinterpret_cast<const char *>(&value), sizeof(T));
 }
 
@@ -347,9 +345,8 @@ llvm::Error readZipDirectory(StringRef data, StringRef fileName,
   return llvm::Error::success();
 }
 
-llvm::Expected<std::string> extractZipEntry(StringRef data,
-                                            const ZipEntry &entry,
-                                            StringRef fileName) {
+llvm::Expected<std::string>
+extractZipEntry(StringRef data, const ZipEntry &entry, StringRef fileName) {
   auto fail = [&](const llvm::Twine &message) {
     return makeError(fileName + ": member '" + entry.name + "': " + message);
   };
@@ -385,11 +382,13 @@ llvm::Expected<std::string> extractZipEntry(StringRef data,
     int status = Z_OK;
     while (status == Z_OK) {
       if (stream.avail_in == 0) {
-        stream.avail_in = static_cast<uInt>(std::min<uint64_t>(inputLeft, 1u << 30));
+        stream.avail_in =
+            static_cast<uInt>(std::min<uint64_t>(inputLeft, 1u << 30));
         inputLeft -= stream.avail_in;
       }
       if (stream.avail_out == 0) {
-        stream.avail_out = static_cast<uInt>(std::min<uint64_t>(outputLeft, 1u << 30));
+        stream.avail_out =
+            static_cast<uInt>(std::min<uint64_t>(outputLeft, 1u << 30));
         outputLeft -= stream.avail_out;
       }
       status = inflate(&stream, Z_NO_FLUSH);
@@ -402,15 +401,16 @@ llvm::Expected<std::string> extractZipEntry(StringRef data,
       return fail("corrupt deflate data (zlib status " + llvm::Twine(status) +
                   ")");
   } else {
-    return fail("unsupported compression method " +
-                llvm::Twine(entry.method) +
+    return fail("unsupported compression method " + llvm::Twine(entry.method) +
                 " (expected 0 = stored or 8 = deflate)");
   }
 
   uLong crc = crc32(0L, Z_NULL, 0);
   for (size_t done = 0; done < result.size();) {
-    uInt chunk = static_cast<uInt>(std::min<size_t>(result.size() - done, 1u << 30));
-    crc = crc32(crc, reinterpret_cast<const Bytef *>(result.data() + done), chunk);
+    uInt chunk =
+        static_cast<uInt>(std::min<size_t>(result.size() - done, 1u << 30));
+    crc = crc32(crc, reinterpret_cast<const Bytef *>(result.data() + done),
+                chunk);
     done += chunk;
   }
   if (static_cast<uint32_t>(crc) != entry.crc)
@@ -450,13 +450,13 @@ llvm::Error writeWholeFile(StringRef path, StringRef contents) {
   std::error_code error;
   llvm::raw_fd_ostream stream(path, error, llvm::sys::fs::OF_None);
   if (error)
-    return makeError("cannot open '" + path + "' for writing: " +
-                     error.message());
+    return makeError("cannot open '" + path +
+                     "' for writing: " + error.message());
   stream << contents;
   stream.close();
   if (stream.has_error())
-    return makeError("cannot write '" + path + "': " +
-                     stream.error().message());
+    return makeError("cannot write '" + path +
+                     "': " + stream.error().message());
   return llvm::Error::success();
 }
 
@@ -605,8 +605,8 @@ llvm::Expected<NumpyArray> mlir::rill::parseNpy(StringRef contents,
   if (payload.size() < expectedBytes)
     return makeError(fileName + ": truncated data, expected " +
                      llvm::Twine(expectedBytes) + " bytes for " +
-                     array.describe() + " (got " +
-                     llvm::Twine(payload.size()) + ")");
+                     array.describe() + " (got " + llvm::Twine(payload.size()) +
+                     ")");
   array.bytes.assign(payload.bytes_begin(),
                      payload.bytes_begin() + expectedBytes);
   return array;
@@ -687,8 +687,7 @@ mlir::rill::serializeNpz(llvm::ArrayRef<NamedArray> arrays, bool compress) {
     std::string payload = serializeNpy(named.array);
     uLong crc = crc32(0L, Z_NULL, 0);
     if (payload.size() >= kLimit)
-      return makeError("array '" + named.name + "' (" +
-                       named.array.describe() +
+      return makeError("array '" + named.name + "' (" + named.array.describe() +
                        ") exceeds the 4 GiB limit of the .npz writer");
     crc = crc32(crc, reinterpret_cast<const Bytef *>(payload.data()),
                 static_cast<uInt>(payload.size()));

@@ -27,9 +27,9 @@ static cl::opt<std::string> modulePath(cl::Positional, cl::Required,
                                        cl::desc("<module.mlir>"),
                                        cl::cat(category));
 
-static cl::opt<std::string>
-    entry("entry", cl::desc("Name of the function to call"),
-          cl::value_desc("name"), cl::cat(category));
+static cl::opt<std::string> entry("entry",
+                                  cl::desc("Name of the function to call"),
+                                  cl::value_desc("name"), cl::cat(category));
 
 static cl::opt<std::string> inputsPath(
     "inputs",
@@ -45,9 +45,9 @@ static cl::opt<std::string>
                          "result0..resultN"),
                 cl::value_desc("file.npz"), cl::cat(category));
 
-static cl::opt<bool> compressOutputs(
-    "compress", cl::desc("Deflate-compress the output archive"),
-    cl::init(false), cl::cat(category));
+static cl::opt<bool>
+    compressOutputs("compress", cl::desc("Deflate-compress the output archive"),
+                    cl::init(false), cl::cat(category));
 
 static cl::opt<bool> printOutputs("print",
                                   cl::desc("Print the results to stdout"),
@@ -107,7 +107,8 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "Rill JIT runner: calls a function of an MLIR module on numpy arrays\n\n"
-      "  rill-exec model.mlir --entry NAME --inputs in.npz --outputs out.npz\n");
+      "  rill-exec model.mlir --entry NAME --inputs in.npz --outputs "
+      "out.npz\n");
 
   if (optLevel > 3)
     return reportError(llvm::createStringError(

@@ -81,8 +81,7 @@ struct NumpyArray {
   double getAsDouble(int64_t index) const;
 
   /// Returns the elements reinterpreted as `T`.
-  template <typename T>
-  llvm::ArrayRef<T> getValues() const {
+  template <typename T> llvm::ArrayRef<T> getValues() const {
     return {reinterpret_cast<const T *>(bytes.data()),
             bytes.size() / sizeof(T)};
   }

@@ -42,9 +42,10 @@ private:
   /// Returns `sizes` as an empty tensor of `type` filled with `value`.
   Value buildFilled(ArrayRef<OpFoldResult> sizes, Type type, double value);
 
-  /// Returns scale * dot(q, k) with the grouped-query head mapping.
-  Value buildScaledScores();
-  /// Applies soft-capping, bias and the mask; hidden scores become -inf.
+  /// Returns dot(q, k) with the grouped-query head mapping.
+  Value buildScores();
+  /// Applies the scale, soft-capping, bias and the mask. Hidden scores
+  /// become -inf.
   Value buildMaskedScores(Value scores);
   /// Returns the row maximum over the visible scores (-inf if none).
   Value buildRowMax(Value maskedScores);
@@ -98,63 +99,55 @@ static Value buildScale(OpBuilder &builder, Location loc, AttentionOp op,
 Value AttentionBuilder::buildFilled(ArrayRef<OpFoldResult> sizes, Type type,
                                     double value) {
   Value empty = tensor::EmptyOp::create(builder, loc, sizes, type);
-  Value constant = arith::ConstantOp::create(
-      builder, loc, builder.getFloatAttr(type, value));
+  Value constant = arith::ConstantOp::create(builder, loc,
+                                             builder.getFloatAttr(type, value));
   return linalg::FillOp::create(builder, loc, ValueRange{constant},
                                 ValueRange{empty})
       .getResult(0);
 }
 
-Value AttentionBuilder::buildScaledScores() {
-  // scores[b, h, i, j] = scale * sum_d query[b, h, i, d] * key[b, g, j, d]
+Value AttentionBuilder::buildScores() {
+  // scores[b, h, i, j] = sum_d query[b, h, i, d] * key[b, g, j, d]
   // with g = h / (Hq / Hkv). The key is read with tensor.extract because
   // the head mapping is not an affine function of the loop indices.
   Value key = op.getKey();
-  Value scale = buildScale(builder, loc, op, computeType);
   Value init = buildFilled({batch, queryHeads, queryLength, keyLength},
                            computeType, 0.0);
 
   MLIRContext *context = builder.getContext();
   AffineExpr b, h, i, j, d;
   bindDims(context, b, h, i, j, d);
-  SmallVector<AffineMap> maps = {
-      AffineMap::get(5, 0, {b, h, i, d}, context),
-      AffineMap::get(5, 0, {b, h, i, j}, context)};
+  SmallVector<AffineMap> maps = {AffineMap::get(5, 0, {b, h, i, d}, context),
+                                 AffineMap::get(5, 0, {b, h, i, j}, context)};
   SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
   iterators.push_back(utils::IteratorType::reduction);
 
-  Value dot =
-      linalg::GenericOp::create(
-          builder, loc, init.getType(), ValueRange{op.getQuery()},
-          ValueRange{init}, maps, iterators,
-          [&](OpBuilder &nested, Location l, ValueRange args) {
-            Value batchIndex = linalg::IndexOp::create(nested, l, 0);
-            Value head = linalg::IndexOp::create(nested, l, 1);
-            Value keyRow = linalg::IndexOp::create(nested, l, 3);
-            Value channel = linalg::IndexOp::create(nested, l, 4);
-            Value keyElement = tensor::ExtractOp::create(
-                nested, l, key,
-                ValueRange{batchIndex, buildKeyValueHead(nested, l, head),
-                           keyRow, channel});
-            Value product = arith::MulFOp::create(
-                nested, l, convertFloat(nested, l, args[0], computeType),
-                convertFloat(nested, l, keyElement, computeType));
-            Value sum = arith::AddFOp::create(nested, l, args[1], product);
-            linalg::YieldOp::create(nested, l, sum);
-          })
-          .getResult(0);
-
-  return buildElementwise(
-      builder, loc, dot, computeType,
-      [&](OpBuilder &nested, Location l, Value score) -> Value {
-        return arith::MulFOp::create(nested, l, score, scale);
-      });
+  return linalg::GenericOp::create(
+             builder, loc, init.getType(), ValueRange{op.getQuery()},
+             ValueRange{init}, maps, iterators,
+             [&](OpBuilder &nested, Location l, ValueRange args) {
+               Value batchIndex = linalg::IndexOp::create(nested, l, 0);
+               Value head = linalg::IndexOp::create(nested, l, 1);
+               Value keyRow = linalg::IndexOp::create(nested, l, 3);
+               Value channel = linalg::IndexOp::create(nested, l, 4);
+               Value keyElement = tensor::ExtractOp::create(
+                   nested, l, key,
+                   ValueRange{batchIndex, buildKeyValueHead(nested, l, head),
+                              keyRow, channel});
+               Value product = arith::MulFOp::create(
+                   nested, l, convertFloat(nested, l, args[0], computeType),
+                   convertFloat(nested, l, keyElement, computeType));
+               Value sum = arith::AddFOp::create(nested, l, args[1], product);
+               linalg::YieldOp::create(nested, l, sum);
+             })
+      .getResult(0);
 }
 
 Value AttentionBuilder::buildMaskedScores(Value scores) {
-  // Soft-capping and bias come before the mask. A key whose biased score is
-  // -inf (an additive mask) counts as hidden, so rows of such keys also
-  // produce zeros instead of NaN.
+  // Scaling, soft-capping and bias come before the mask. A key whose biased
+  // score is -inf (an additive mask) counts as hidden, so rows of such keys
+  // also produce zeros instead of NaN.
+  Value scale = buildScale(builder, loc, op, computeType);
   std::optional<APFloat> softcap = op.getSoftcap();
   Value bias = op.getBias();
   Value biasBatchIsOne, biasHeadsIsOne;
@@ -174,6 +167,7 @@ Value AttentionBuilder::buildMaskedScores(Value scores) {
         Value queryRow = linalg::IndexOp::create(nested, l, 2);
         Value keyRow = linalg::IndexOp::create(nested, l, 3);
 
+        score = arith::MulFOp::create(nested, l, score, scale);
         if (softcap) {
           Value cap = arith::ConstantOp::create(
               nested, l,
@@ -191,7 +185,8 @@ Value AttentionBuilder::buildMaskedScores(Value scores) {
                   buildBroadcastIndex(nested, l, head, biasHeadsIsOne),
                   queryRow, keyRow});
           score = arith::AddFOp::create(
-              nested, l, score, convertFloat(nested, l, biasElement, computeType));
+              nested, l, score,
+              convertFloat(nested, l, biasElement, computeType));
         }
 
         Value queryPosition =
@@ -263,7 +258,8 @@ Value AttentionBuilder::buildWeights(Value maskedScores, Value rowShift) {
                Value visible =
                    arith::CmpFOp::create(nested, l, arith::CmpFPredicate::OGT,
                                          args[0], negativeInfinity);
-               Value shifted = arith::SubFOp::create(nested, l, args[0], args[1]);
+               Value shifted =
+                   arith::SubFOp::create(nested, l, args[0], args[1]);
                Value exp = math::ExpOp::create(nested, l, shifted);
                Value zero = arith::ConstantOp::create(
                    nested, l, nested.getFloatAttr(computeType, 0.0));
@@ -294,9 +290,8 @@ Value AttentionBuilder::buildWeightedValues(Value weights) {
   MLIRContext *context = builder.getContext();
   AffineExpr b, h, i, e, j;
   bindDims(context, b, h, i, e, j);
-  SmallVector<AffineMap> maps = {
-      AffineMap::get(5, 0, {b, h, i, j}, context),
-      AffineMap::get(5, 0, {b, h, i, e}, context)};
+  SmallVector<AffineMap> maps = {AffineMap::get(5, 0, {b, h, i, j}, context),
+                                 AffineMap::get(5, 0, {b, h, i, e}, context)};
   SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
   iterators.push_back(utils::IteratorType::reduction);
 
@@ -387,7 +382,7 @@ Value AttentionBuilder::build() {
   groupSize =
       arith::DivUIOp::create(builder, loc, queryHeadsValue, keyHeadsValue);
 
-  Value scores = buildScaledScores();
+  Value scores = buildScores();
   Value maskedScores = buildMaskedScores(scores);
   Value rowMax = buildRowMax(maskedScores);
   Value rowShift = buildRowShift(rowMax);

@@ -44,8 +44,8 @@ private:
   ChannelPair buildPair(OpBuilder &b, Location l, Value channel);
   /// Returns cos and sin of the angle of pair `pairIndex` at `position`, in
   /// the element type.
-  std::pair<Value, Value> buildCosSin(OpBuilder &b, Location l,
-                                      Value position, Value pairIndex);
+  std::pair<Value, Value> buildCosSin(OpBuilder &b, Location l, Value position,
+                                      Value pairIndex);
   /// Returns `position` (an integer or index) as an index or f64 value.
   Value buildPositionIndex(OpBuilder &b, Location l, Value position);
   Value buildPositionFloat(OpBuilder &b, Location l, Value position);
@@ -121,15 +121,13 @@ std::pair<Value, Value> RotaryBuilder::buildCosSin(OpBuilder &b, Location l,
       arith::IndexCastUIOp::create(b, l, b.getI64Type(), pairIndex);
   Value rotaryDimInteger =
       arith::IndexCastUIOp::create(b, l, b.getI64Type(), rotaryDim);
+  Value two = arith::ConstantIntOp::create(b, l, 2, 64);
   Value twice = arith::UIToFPOp::create(
-      b, l, f64,
-      arith::ShLIOp::create(b, l, pairInteger,
-                            arith::ConstantIntOp::create(b, l, 1, 64)));
+      b, l, f64, arith::MulIOp::create(b, l, pairInteger, two));
   Value exponent = arith::NegFOp::create(
       b, l,
-      arith::DivFOp::create(b, l, twice,
-                            arith::UIToFPOp::create(b, l, f64,
-                                                    rotaryDimInteger)));
+      arith::DivFOp::create(
+          b, l, twice, arith::UIToFPOp::create(b, l, f64, rotaryDimInteger)));
   Value theta = arith::ConstantOp::create(b, l, op.getThetaAttr());
   Value inverseFrequency = math::PowFOp::create(b, l, theta, exponent);
   Value angle = arith::MulFOp::create(b, l, buildPositionFloat(b, l, position),
@@ -144,11 +142,11 @@ Value RotaryBuilder::build() {
   Value input = op.getInput();
   Value positions = op.getPositions();
   int64_t staticRotaryDim = op.getEffectiveRotaryDim();
-  rotaryDim = ShapedType::isDynamic(staticRotaryDim)
-                  ? tensor::DimOp::create(builder, loc, input, 3).getResult()
-                  : arith::ConstantIndexOp::create(builder, loc,
-                                                   staticRotaryDim)
-                        .getResult();
+  rotaryDim =
+      ShapedType::isDynamic(staticRotaryDim)
+          ? tensor::DimOp::create(builder, loc, input, 3).getResult()
+          : arith::ConstantIndexOp::create(builder, loc, staticRotaryDim)
+                .getResult();
   Value positionsBatchIsOne = buildDimIsOne(builder, loc, positions, 0);
 
   return buildElementwise(
@@ -195,7 +193,8 @@ std::string mlir::rill::getRotaryDecompositionFailure(RotaryOp op) {
     return "expected f16, bf16, f32 or f64 elements (got " +
            printType(elementType) + ")";
   if (Value cosTable = op.getCosTable()) {
-    Type tableType = cast<RankedTensorType>(cosTable.getType()).getElementType();
+    Type tableType =
+        cast<RankedTensorType>(cosTable.getType()).getElementType();
     if (!isSupportedFloat(tableType))
       return "expected f16, bf16, f32 or f64 table elements (got " +
              printType(tableType) + ")";

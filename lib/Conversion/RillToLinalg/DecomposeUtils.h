@@ -1,4 +1,5 @@
-//===- DecomposeUtils.h - Helpers of the rill to linalg lowering -*- C++ -*-===//
+//===- DecomposeUtils.h - Helpers of the rill to linalg lowering -*- C++
+//-*-===//
 //
 // Small IR-building helpers shared by the attention and rotary
 // decompositions (element type conversion, broadcast indices, elementwise

@@ -13,6 +13,10 @@ policies are compared at equal cache size: `sinks` keeps `--sinks` initial plus
 `--window` recent tokens, and `window` and `recompute` keep the most recent
 `sinks + window` tokens.
 
+NOTE: `recompute` re-encodes its whole window at every step, so it is far slower
+than the cached policies. Measured once on a shared 2-core machine: 2,000 tokens
+at capacity 256 took 650 s for `recompute` and 20 to 40 s for each other policy.
+
 Example:
   python3 -m rill.perplexity --checkpoint data/checkpoints/stories260K.bin \\
       --tokenizer data/checkpoints/tok512.bin \\

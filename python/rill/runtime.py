@@ -115,7 +115,7 @@ class _SessionInfo(ctypes.Structure):
 
 @dataclasses.dataclass(frozen=True)
 class Metadata:
-    """What a compiled model library declares about itself (rill_model_metadata)."""
+    """Metadata that a compiled model library declares (rill_model_metadata)."""
 
     abi_version: int
     model_name: str
@@ -427,8 +427,13 @@ class Tokenizer:
     def encode(self, text: str | bytes, bos: bool = True, eos: bool = False, dummy_prefix: bool = True) -> list[int]:
         """Encode text (str is UTF-8 encoded) into token ids."""
         data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
-        flags = (_ENCODE_BOS if bos else 0) | (_ENCODE_EOS if eos else 0)
-        flags |= 0 if dummy_prefix else _ENCODE_NO_DUMMY_PREFIX
+        flags = 0
+        if bos:
+            flags |= _ENCODE_BOS
+        if eos:
+            flags |= _ENCODE_EOS
+        if not dummy_prefix:
+            flags |= _ENCODE_NO_DUMMY_PREFIX
         capacity = len(data) + 3
         while True:
             out = np.empty(max(capacity, 1), dtype=np.int32)
@@ -461,7 +466,7 @@ class Tokenizer:
             return out.raw[: length.value]
 
     def decode(self, ids, previous: int = -1, errors: str = "replace") -> str:
-        """Decode ids to text; invalid UTF-8 is handled as `errors` says."""
+        """Decode ids to text, treating invalid UTF-8 as `bytes.decode` does with `errors`."""
         return self.decode_bytes(ids, previous).decode("utf-8", errors=errors)
 
     def close(self) -> None:

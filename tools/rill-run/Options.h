@@ -1,7 +1,7 @@
 //===- Options.h - Command line of rill-run ---------------------*- C++ -*-===//
 //
 // The parsed command line of rill-run and the parser. Option values are
-// validated here, so every mode can trust them; a bad value ends the
+// validated here, so every mode can trust them. A bad value ends the
 // program with a message that names the option and the expected unit.
 //
 //===----------------------------------------------------------------------===//

@@ -1,8 +1,8 @@
 //===- TokenInput.h - Streaming token input of rill-run ---------*- C++ -*-===//
 //
-// Reads rill-run's INPUT as a stream of token ids: text is read in blocks
+// Reads rill-run's INPUT as a stream of token ids. Text is read in blocks
 // that end at a newline and tokenized block by block, so memory stays
-// bounded however long the input; token-id files are read whole.
+// bounded however long the input. Token-id files are read whole.
 //
 //===----------------------------------------------------------------------===//
 

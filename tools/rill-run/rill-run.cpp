@@ -1,7 +1,7 @@
 //===- rill-run.cpp - Stream text through a compiled model ----------------===//
 //
 // rill-run loads a library compiled by `rillc`, opens one librill session
-// with the chosen cache policy and streams its input through it:
+// with the chosen cache policy and streams its input through it. The mode
 // `perplexity` scores every token, `generate` continues a prompt, `chat`
 // continues after every input line, and `tokenize` prints token ids. The
 // cache never grows (except up to the dense policy's capacity), so inputs
@@ -75,8 +75,8 @@ public:
     lastRow_.resize(static_cast<size_t>(vocab_));
   }
 
-  /// Feeds `count` tokens in --chunk pieces. After it, lastRow() holds the
-  /// logits of the last token. `score`, if set, is called per token with
+  /// Feeds `count` tokens in --chunk pieces. Afterwards lastRow_ contains
+  /// the logits of the last token. `score`, if set, is called per token with
   /// the logits row of the token before it (nullptr for the stream's first).
   template <typename ScoreFn>
   void feed(const int32_t *tokens, int64_t count, ScoreFn &&score) {

@@ -4,8 +4,8 @@
 // plain C++ so that librill, rill-run and the Python binding can be tested
 // before real compiled models exist. Its logits are a deterministic function
 // of exactly which stream positions (and which token ids) a query may see
-// under docs/streaming.md: the slots of the cache that the slot rule says
-// are full, plus the chunk's own earlier tokens, filtered by
+// under docs/streaming.md: the cache slots that the slot rule marks as
+// full, plus the chunk's own earlier tokens, filtered by
 // `p <= t and (p < sinks or t - p < window)`.
 //
 // Each cache slot stores the stream position and token id it was written
@@ -115,7 +115,7 @@ int32_t loadInt(const float *slot) {
   return value;
 }
 
-// The stream position slot `slot` holds before a chunk that starts at `s`,
+// The stream position in slot `slot` before a chunk that starts at `s`,
 // or -1 when it is empty (the slot rule of docs/streaming.md).
 [[maybe_unused]] int64_t slotContent(int64_t slot, int64_t s, int64_t sinks, int64_t window) {
   if (slot < sinks)
@@ -150,7 +150,7 @@ size_t cacheIndex(int64_t b, int64_t head, int64_t slot, int64_t capacity, int64
   return static_cast<size_t>(((b * kKvHeads + head) * capacity + slot) * dim);
 }
 
-// Checks that every layer and head of slot `slot` holds `position` and
+// Checks that every layer and head of slot `slot` contains `position` and
 // returns its token id, or -1 on a mismatch.
 [[maybe_unused]] int64_t readSlot(const rill_step_args &args, int64_t b, int64_t slot, int64_t position) {
   int64_t token = -1;

@@ -1,10 +1,10 @@
 //===- SessionTest.cpp - Streaming sessions on the fixture model ----------===//
 //
-// Tests of rill_session_feed and rill_session_reset: what each policy lets
-// every query see (decoded from the fixture's probe logits and compared
-// with docs/streaming.md's rules), mask-exact chunking, per-sequence
-// positions in batches, the dense policy's stop, token and chunk errors,
-// memory, and sessions in several threads.
+// Tests of rill_session_feed and rill_session_reset. They decode what each
+// policy lets every query see from the fixture's probe logits and compare
+// it with docs/streaming.md's rules. They also cover mask-exact chunking,
+// per-sequence positions in batches, the dense policy's stop, token and
+// chunk errors, memory, and sessions in several threads.
 //
 //===----------------------------------------------------------------------===//
 

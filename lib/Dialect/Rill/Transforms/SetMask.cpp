@@ -91,6 +91,10 @@ struct RillSetMaskPass
   void runOnOperation() override;
 
 private:
+  /// Replaces the masks of the selected rill.attention ops of `function`.
+  /// On failure, reports why and changes no op of `function`.
+  LogicalResult processFunction(FunctionOpInterface function);
+
   /// Returns the layer number of each op of `attentionOps`, or failure after
   /// reporting an op whose `rill.layer` is missing or invalid.
   FailureOr<SmallVector<int64_t>> getLayers(FunctionOpInterface function,
@@ -115,8 +119,7 @@ private:
 
 } // namespace
 
-// Parses the options once, before any function is processed, because the
-// pattern parser must not run on several threads at once.
+// Parses the options once per run, before any IR is visited.
 LogicalResult RillSetMaskPass::initialize(MLIRContext *context) {
   Location loc = UnknownLoc::get(context);
   auto emitOptionError = [&](const Twine &message) {
@@ -270,18 +273,27 @@ FailureOr<MaskAttrInterface> RillSetMaskPass::buildMask(AttentionOp op,
 }
 
 void RillSetMaskPass::runOnOperation() {
-  FunctionOpInterface function = getOperation();
+  SmallVector<FunctionOpInterface> functions;
+  getOperation()->walk(
+      [&](FunctionOpInterface function) { functions.push_back(function); });
+
+  for (FunctionOpInterface function : functions)
+    if (failed(processFunction(function)))
+      return signalPassFailure();
+}
+
+LogicalResult RillSetMaskPass::processFunction(FunctionOpInterface function) {
   SmallVector<AttentionOp> attentionOps;
   function->walk<WalkOrder::PreOrder>(
       [&](AttentionOp op) { attentionOps.push_back(op); });
   if (attentionOps.empty())
-    return;
+    return success();
 
   FailureOr<SmallVector<int64_t>> opLayers = getLayers(function, attentionOps);
   bool fromAttribute = attentionOps.front()->hasAttr(kLayerAttrName);
   if (failed(opLayers) ||
       failed(checkSelectedLayersExist(function, *opLayers, fromAttribute)))
-    return signalPassFailure();
+    return failure();
 
   // Build every new mask before changing any op, so that an error leaves
   // the function as it was.
@@ -298,15 +310,14 @@ void RillSetMaskPass::runOnOperation() {
     updates.emplace_back(op, layer, *newMask);
   }
   if (anyFailed)
-    return signalPassFailure();
+    return failure();
 
   IRRewriter rewriter(function.getContext());
   for (auto [op, layer, newMask] : updates) {
     MaskAttrInterface oldMask = op.getMask();
     if (failed(setAttentionMask(rewriter, op, newMask))) {
       // buildMask already checked what setAttentionMask checks.
-      op.emitError() << "failed to set the mask " << newMask;
-      return signalPassFailure();
+      return op.emitError() << "failed to set the mask " << newMask;
     }
     ++numMasksSet;
     LDBG() << "layer " << layer << ": " << oldMask << " -> " << newMask;
@@ -314,4 +325,5 @@ void RillSetMaskPass::runOnOperation() {
       op.emitRemark() << "rill-set-mask: layer " << layer << " mask " << oldMask
                       << " replaced by " << newMask;
   }
+  return success();
 }

@@ -15,14 +15,17 @@ include "mlir/Pass/PassBase.td"
 // rill-set-mask
 //===----------------------------------------------------------------------===//
 
-def RillSetMaskPass
-    : InterfacePass<"rill-set-mask", "::mlir::FunctionOpInterface"> {
+def RillSetMaskPass : Pass<"rill-set-mask", "::mlir::ModuleOp"> {
   let summary = "Replace the mask of selected rill.attention ops";
   let description = [{
     Parses `pattern` in the mask pattern language (docs/mask-patterns.md)
     and writes the resulting mask attribute into the `mask` of every
     `rill.attention` op of the selected layers, optionally for selected
     query heads only.
+
+    The pass runs on a module and visits every function in it (every op
+    with FunctionOpInterface), so `--rill-set-mask=...` works directly on
+    the command line.
 
     Layers. Inside each function, a `rill.attention` op's layer is its
     `rill.layer` integer attribute when every `rill.attention` op of the

@@ -218,3 +218,52 @@ func.func @tiles() attributes {
     rill.test.tile = array<i64: 2, 2>} {
   return
 }
+
+// Random blocks only (block 1, so blocks are tokens): each query sees its
+// own key plus two keys drawn from 0..q by the splitmix64 chain. The rows
+// are those of rill.reference.masks.BigBird with the same parameters; head
+// 1 draws different keys from head 0.
+// CHECK-LABEL: mask @bigbird_random = #rill.bigbird<block = 1, global = 0, window = 1, random = 2, seed = 3>
+// CHECK-NEXT: causal=false sinks=0 lookback=unbounded heads=any
+// CHECK-NEXT: head 0 query 0: x....... count=1 keys={0}
+// CHECK-NEXT: head 0 query 1: xx...... count=2 keys={0..1}
+// CHECK-NEXT: head 0 query 2: xxx..... count=3 keys={0..2}
+// CHECK-NEXT: head 0 query 3: x.xx.... count=3 keys={0,2..3}
+// CHECK-NEXT: head 0 query 4: .x..x... count=2 keys={1,4}
+// CHECK-NEXT: head 0 query 5: ..x.xx.. count=3 keys={2,4..5}
+// CHECK-NEXT: head 0 query 6: ....x.x. count=2 keys={4,6}
+// CHECK-NEXT: head 0 query 7: .x.x...x count=3 keys={1,3,7}
+// CHECK-NEXT: head 1 query 0: x....... count=1 keys={0}
+// CHECK-NEXT: head 1 query 1: xx...... count=2 keys={0..1}
+// CHECK-NEXT: head 1 query 2: xxx..... count=3 keys={0..2}
+// CHECK-NEXT: head 1 query 3: x..x.... count=2 keys={0,3}
+// CHECK-NEXT: head 1 query 4: ..xxx... count=3 keys={2..4}
+// CHECK-NEXT: head 1 query 5: xx...x.. count=3 keys={0..1,5}
+// CHECK-NEXT: head 1 query 6: .x.x..x. count=3 keys={1,3,6}
+// CHECK-NEXT: head 1 query 7: ...x..xx count=3 keys={3,6..7}
+func.func @bigbird_random() attributes {
+    rill.test.mask = #rill.bigbird<block = 1, global = 0, window = 1, random = 2, seed = 3>,
+    rill.test.heads = array<i64: 0, 1>,
+    rill.test.query_range = array<i64: 0, 8>,
+    rill.test.key_range = array<i64: 0, 8>} {
+  return
+}
+
+// Tile grid of a chunked mask, 2x2 tiles over chunks of 4: tiles inside one
+// chunk below the diagonal are full, tiles across chunks partial or empty.
+// CHECK-LABEL: mask @chunked_tiles = #rill.chunked<4>
+// CHECK-NEXT: causal=true sinks=0 lookback=4 heads=any
+// CHECK:      head 0 query 8: ........x count=1 keys={8}
+// CHECK-NEXT: head 0 tiles 2x2:
+// CHECK-NEXT: query [0, 2): P . . . .
+// CHECK-NEXT: query [2, 4): F P . . .
+// CHECK-NEXT: query [4, 6): . . P . .
+// CHECK-NEXT: query [6, 8): . . F P .
+// CHECK-NEXT: query [8, 9): . . . . F
+func.func @chunked_tiles() attributes {
+    rill.test.mask = #rill.chunked<4>,
+    rill.test.query_range = array<i64: 0, 9>,
+    rill.test.key_range = array<i64: 0, 9>,
+    rill.test.tile = array<i64: 2, 2>} {
+  return
+}

@@ -76,17 +76,25 @@ public:
   }
 
   /// Feeds `count` tokens in --chunk pieces. Afterwards lastRow_ contains
-  /// the logits of the last token. `score`, if set, is called per token with
-  /// the logits row of the token before it (nullptr for the stream's first).
+  /// the logits of the last token. `score` is called per token with the
+  /// logits row of the token before it (nullptr for the stream's first).
+  /// Returns the runtime's error, after which fed_ counts the tokens fed.
   template <typename ScoreFn>
-  void feed(const int32_t *tokens, int64_t count, ScoreFn &&score) {
-    for (int64_t start = 0; start < count; start += options_.chunk) {
+  Error tryFeed(const int32_t *tokens, int64_t count, ScoreFn &&score) {
+    const rill_session_info &info = session_.info();
+    for (int64_t start = 0; start < count;) {
       int64_t n = std::min(options_.chunk, count - start);
+      // The dense policy rejects a whole feed that does not fit, so the
+      // last feed is cut to the room left and the stream stops exactly
+      // when the cache is full.
+      if (info.policy == RILL_POLICY_DENSE && fed_ < info.capacity)
+        n = std::min(n, info.capacity - fed_);
+
       auto begin = Clock::now();
       Error error = session_.feed(tokens + start, n, logits_.data());
       feedSeconds_ += secondsSince(begin);
       if (!error.ok())
-        fail(error.message());
+        return error;
 
       for (int64_t j = 0; j < n; ++j) {
         const float *previous = j == 0 ? (fed_ > 0 ? lastRow_.data() : nullptr)
@@ -95,11 +103,16 @@ public:
       }
       std::copy(logits_.data() + (n - 1) * vocab_, logits_.data() + n * vocab_, lastRow_.begin());
       fed_ += n;
+      start += n;
     }
+    return Error();
   }
 
+  /// Feeds like tryFeed and ends the program on an error.
   void feed(const int32_t *tokens, int64_t count) {
-    feed(tokens, count, [](int32_t, const float *) {});
+    Error error = tryFeed(tokens, count, [](int32_t, const float *) {});
+    if (!error.ok())
+      fail(error.message());
   }
 
   /// Decodes one generated token after `previous`, or its id without a tokenizer.
@@ -205,15 +218,16 @@ int runPerplexity(const Options &options) {
   };
 
   std::vector<int32_t> block;
-  while (!done && input.next(block)) {
+  Error stopped;
+  while (!done && stopped.ok() && input.next(block)) {
     int64_t count = static_cast<int64_t>(block.size());
     if (limit > 0 && runner.fed_ + count > limit + 1) {
       count = limit + 1 - runner.fed_;
       done = true;
     }
-    for (int64_t start = 0; start < count; start += 4096) {
+    for (int64_t start = 0; start < count && stopped.ok(); start += 4096) {
       int64_t n = std::min<int64_t>(4096, count - start);
-      runner.feed(block.data() + start, n, score);
+      stopped = runner.tryFeed(block.data() + start, n, score);
       progress.update(runner.fed_, input.progress(),
                       runner.feedSeconds_ > 0 ? runner.fed_ / runner.feedSeconds_ : 0.0);
     }
@@ -238,6 +252,12 @@ int runPerplexity(const Options &options) {
                 double(peakResidentBytes()) / (1024.0 * 1024.0));
     std::printf("%s\n", runner.sessionText().c_str());
   }
+
+  // A full dense cache ends the stream early: the scores so far are printed
+  // above, and the exit status says the input was not read to the end.
+  if (!stopped.ok())
+    fail(stopped.message() + "; the results above cover the first " +
+         std::to_string(runner.fed_) + " tokens");
   return 0;
 }
 

@@ -13,6 +13,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rill.models.llama2c import load_tokenizer, read_text
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("RILL_BUILD_DIR", ROOT / "build"))
 TOKENIZER = ROOT / "data" / "checkpoints" / "tok512.bin"
 TEXTS = sorted((ROOT / "data" / "text").glob("*.txt"))
+TEXTS_BY_NAME = {path.name: path for path in TEXTS}
 RILL_RUN = BUILD / "bin" / "rill-run"
 
 
@@ -78,6 +80,13 @@ def test_lines_match_reference(native, reference, path):
 def test_decode_matches_reference(native, reference, encoded, path):
     ids = encoded[path.name]
     assert native.decode(ids) == reference.decode(ids)
+
+
+def test_golden_stream_tokens(native):
+    # The golden streaming data for stories260K starts with the ids of this text.
+    golden = np.load(ROOT / "data" / "golden" / "stories260K_sinks4_window60.npz")
+    tokens = golden["tokens"]
+    assert native.encode(read_text(TEXTS_BY_NAME["tinystories_valid_head.txt"]))[: len(tokens)] == tokens.tolist()
 
 
 def test_byte_fallback_and_flags(native, reference):

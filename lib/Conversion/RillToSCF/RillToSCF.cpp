@@ -1,0 +1,87 @@
+//===- RillToSCF.cpp - The rill-tile-attention pass ------------*- C++ -*-===//
+//
+// Wraps tileAttention in a rewrite pattern and defines the passes of the
+// tiled CPU lowering: rill-tile-attention and rill-approximate-math. Ops
+// that the tiled lowering rejects stay in place, so a pipeline can follow it
+// with the reference decomposition.
+//
+//===----------------------------------------------------------------------===//
+
+#include "rill/Conversion/RillToSCF/RillToSCF.h"
+
+#include "rill/Dialect/Rill/IR/RillOps.h"
+
+#include "mlir/Dialect/Math/Transforms/Approximation.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
+
+namespace mlir::rill {
+#define GEN_PASS_DEF_RILLTILEATTENTIONPASS
+#define GEN_PASS_DEF_RILLAPPROXIMATEMATHPASS
+#include "rill/Conversion/RillToSCF/Passes.h.inc"
+} // namespace mlir::rill
+
+using namespace mlir;
+using namespace mlir::rill;
+
+namespace {
+
+struct TileAttentionPattern : OpRewritePattern<AttentionOp> {
+  TileAttentionPattern(MLIRContext *context,
+                       const TileAttentionOptions &options)
+      : OpRewritePattern(context), options(options) {}
+
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    return tileAttention(rewriter, op, options);
+  }
+
+  TileAttentionOptions options;
+};
+
+struct RillTileAttentionPass
+    : rill::impl::RillTileAttentionPassBase<RillTileAttentionPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    TileAttentionOptions tileOptions;
+    tileOptions.queryTile = queryTile;
+    tileOptions.keyTile = keyTile;
+    tileOptions.vectorWidth = vectorWidth;
+    tileOptions.parallel = parallel;
+    tileOptions.staticTableLimit = staticTableLimit;
+    if (queryTile < 1 || keyTile < 1 || vectorWidth < 1) {
+      getOperation()->emitError()
+          << "rill-tile-attention expects positive query-tile, key-tile and "
+             "vector-width (got "
+          << queryTile << ", " << keyTile << ", " << vectorWidth << ")";
+      return signalPassFailure();
+    }
+
+    RewritePatternSet patterns(&getContext());
+    populateTileAttentionPatterns(patterns, tileOptions);
+    walkAndApplyPatterns(getOperation(), std::move(patterns));
+  }
+};
+
+struct RillApproximateMathPass
+    : rill::impl::RillApproximateMathPassBase<RillApproximateMathPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateMathPolynomialApproximationPatterns(
+        patterns, [](StringRef name) {
+          return name == math::ExpOp::getOperationName() ||
+                 name == math::TanhOp::getOperationName();
+        });
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::rill::populateTileAttentionPatterns(
+    RewritePatternSet &patterns, const TileAttentionOptions &options) {
+  patterns.add<TileAttentionPattern>(patterns.getContext(), options);
+}

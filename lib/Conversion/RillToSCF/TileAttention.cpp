@@ -1,0 +1,720 @@
+//===- TileAttention.cpp - Tiled online-softmax attention ------*- C++ -*-===//
+//
+// Lowers rill.attention to a flash-attention style loop nest on memrefs.
+// Each iteration of the outer parallel loop owns one batch, one key/value
+// head with all the query heads that read it, and one block of query rows.
+// It keeps the running row maximum, row sum and output accumulator in
+// stack buffers and walks the key tiles chosen by the tile schedule, so a
+// key or value row is read once per group of query heads and empty tiles
+// are never touched.
+//
+//===----------------------------------------------------------------------===//
+
+#include "rill/Conversion/RillToSCF/RillToSCF.h"
+
+#include "TileSchedule.h"
+#include "rill/Dialect/Rill/IR/RillOps.h"
+
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::rill;
+
+namespace {
+
+/// Whether a key tile runs the mask predicate.
+enum class TileMode { Full, Partial };
+
+/// Builds the loop nest of one rill.attention op. The members hold the
+/// memrefs and sizes shared by all parts of the kernel.
+class TiledAttentionBuilder {
+public:
+  TiledAttentionBuilder(RewriterBase &rewriter, AttentionOp op,
+                        const TileAttentionOptions &options)
+      : b(rewriter), loc(op.getLoc()), op(op), options(options),
+        mask(op.getMask()) {}
+
+  /// Emits the kernel before `op` and returns the result tensor.
+  Value build();
+
+private:
+  // Small emission helpers.
+  Value index(int64_t value) {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  }
+  Value f32(double value) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+  }
+  Value add(Value lhs, Value rhs) {
+    return arith::AddIOp::create(b, loc, lhs, rhs);
+  }
+  Value sub(Value lhs, Value rhs) {
+    return arith::SubIOp::create(b, loc, lhs, rhs);
+  }
+  Value mul(Value lhs, Value rhs) {
+    return arith::MulIOp::create(b, loc, lhs, rhs);
+  }
+  Value minIndex(Value lhs, Value rhs) {
+    return arith::MinSIOp::create(b, loc, lhs, rhs);
+  }
+  Value maxIndex(Value lhs, Value rhs) {
+    return arith::MaxSIOp::create(b, loc, lhs, rhs);
+  }
+  Value ceilDiv(Value lhs, int64_t divisor) {
+    return arith::CeilDivSIOp::create(b, loc, lhs, index(divisor));
+  }
+  Value floorDiv(Value lhs, int64_t divisor) {
+    return arith::FloorDivSIOp::create(b, loc, lhs, index(divisor));
+  }
+  Value negativeInfinity() {
+    return f32(-std::numeric_limits<double>::infinity());
+  }
+  VectorType vectorType() {
+    return VectorType::get({options.vectorWidth}, b.getF32Type());
+  }
+  Value dim(Value memref, int64_t position);
+  Value toBuffer(Value tensor);
+
+  /// Emits an scf.for over `[lower, upper)` whose body `body` receives the
+  /// induction variable and the loop-carried values and returns the values
+  /// to yield.
+  scf::ForOp
+  forLoop(Value lower, Value upper, ValueRange inits,
+          function_ref<SmallVector<Value>(Value, ValueRange)> body);
+
+  /// Loads chunk `chunk` of a row of `size` elements whose first element is
+  /// at `indices` (the last index is the column) as a vector, zero-padded
+  /// past `size`.
+  Value loadRowChunk(Value memref, SmallVector<Value> indices, int64_t chunk,
+                     int64_t size);
+  void storeRowChunk(Value vector, Value memref, SmallVector<Value> indices,
+                     int64_t chunk, int64_t size);
+
+  // Parts of the kernel.
+  void buildBlock(Value batch, Value group, Value queryBlock);
+  void buildKeyTile(Value keyTile, TileMode mode);
+  void buildStaticSchedule(const StaticTileSchedule &schedule);
+  void buildDynamicSchedule();
+  void buildKeyTileWithTest(Value keyTile, Value isFull);
+  void buildRowUpdate(Value head, Value row, Value queryRow, Value keyStart,
+                      Value keyRows, TileMode mode);
+  void buildFinalize();
+
+  RewriterBase &b;
+  Location loc;
+  AttentionOp op;
+  const TileAttentionOptions &options;
+  MaskAttrInterface mask;
+
+  // Operands as memrefs.
+  Value query, key, value, bias, sinkLogits, output;
+  Value qPos, kPos;
+
+  // Sizes.
+  int64_t headDim = 0, valueDim = 0, queryTile = 0;
+  int64_t numHeadChunks = 0, numValueChunks = 0, paddedKeyTile = 0;
+  Value batchSize, numQueryHeads, numKvHeads, numQueries, numKeys;
+  Value groupSize, numQueryBlocks, numKeyTiles;
+  bool biasBroadcastsBatch = false, biasBroadcastsHeads = false;
+  double scale = 1.0;
+  std::optional<double> softcap;
+  std::optional<StaticTileSchedule> staticSchedule;
+
+  // Per block values, set by buildBlock.
+  Value batch, group, queryBlock, queryStart, queryRows, rowCapacity;
+  Value maxBuffer, sumBuffer, accBuffer, scoreBuffer;
+};
+
+} // namespace
+
+Value TiledAttentionBuilder::dim(Value memref, int64_t position) {
+  auto type = cast<MemRefType>(memref.getType());
+  if (!type.isDynamicDim(position))
+    return index(type.getDimSize(position));
+  return memref::DimOp::create(b, loc, memref, position);
+}
+
+// Inputs become read-only memrefs with a unit innermost stride, which keeps
+// row chunks contiguous vector loads whatever the outer strides are.
+Value TiledAttentionBuilder::toBuffer(Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  SmallVector<int64_t> strides(type.getRank(), ShapedType::kDynamic);
+  strides.back() = 1;
+  auto layout = StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
+                                       strides);
+  auto memrefType =
+      MemRefType::get(type.getShape(), type.getElementType(), layout);
+  return bufferization::ToBufferOp::create(b, loc, memrefType, tensor,
+                                           b.getUnitAttr());
+}
+
+scf::ForOp TiledAttentionBuilder::forLoop(
+    Value lower, Value upper, ValueRange inits,
+    function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+  return scf::ForOp::create(
+      b, loc, lower, upper, index(1), inits,
+      [&](OpBuilder &nested, Location, Value iv, ValueRange args) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        SmallVector<Value> yielded = body(iv, args);
+        scf::YieldOp::create(b, loc, yielded);
+      });
+}
+
+Value TiledAttentionBuilder::loadRowChunk(Value memref,
+                                          SmallVector<Value> indices,
+                                          int64_t chunk, int64_t size) {
+  int64_t width = options.vectorWidth;
+  indices.back() = add(indices.back(), index(chunk * width));
+  if ((chunk + 1) * width <= size)
+    return vector::LoadOp::create(b, loc, vectorType(), memref, indices);
+  Value mask = vector::CreateMaskOp::create(
+      b, loc, VectorType::get({width}, b.getI1Type()),
+      ValueRange{index(size - chunk * width)});
+  Value zeros = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vectorType(), b.getF32FloatAttr(0.0)));
+  return vector::MaskedLoadOp::create(b, loc, vectorType(), memref, indices,
+                                      mask, zeros);
+}
+
+void TiledAttentionBuilder::storeRowChunk(Value vector, Value memref,
+                                          SmallVector<Value> indices,
+                                          int64_t chunk, int64_t size) {
+  int64_t width = options.vectorWidth;
+  indices.back() = add(indices.back(), index(chunk * width));
+  if ((chunk + 1) * width <= size) {
+    vector::StoreOp::create(b, loc, vector, memref, indices);
+    return;
+  }
+  Value mask = vector::CreateMaskOp::create(
+      b, loc, VectorType::get({width}, b.getI1Type()),
+      ValueRange{index(size - chunk * width)});
+  vector::MaskedStoreOp::create(b, loc, memref, indices, mask, vector);
+}
+
+Value TiledAttentionBuilder::build() {
+  auto queryType = cast<RankedTensorType>(op.getQuery().getType());
+  auto valueType = cast<RankedTensorType>(op.getValue().getType());
+  headDim = queryType.getDimSize(3);
+  valueDim = valueType.getDimSize(3);
+  scale = op.getEffectiveScale();
+  if (std::optional<APFloat> cap = op.getSoftcap())
+    softcap = cap->convertToDouble();
+
+  int64_t width = options.vectorWidth;
+  numHeadChunks = llvm::divideCeil(headDim, width);
+  numValueChunks = llvm::divideCeil(valueDim, width);
+  paddedKeyTile = llvm::alignTo(options.keyTile, width);
+
+  query = toBuffer(op.getQuery());
+  key = toBuffer(op.getKey());
+  value = toBuffer(op.getValue());
+  if (op.getBias()) {
+    bias = toBuffer(op.getBias());
+    auto biasType = cast<RankedTensorType>(op.getBias().getType());
+    biasBroadcastsBatch = biasType.getDimSize(0) == 1;
+    biasBroadcastsHeads = biasType.getDimSize(1) == 1;
+  }
+  if (op.getSinkLogits())
+    sinkLogits = toBuffer(op.getSinkLogits());
+  qPos = op.getQPos();
+  kPos = op.getKPos();
+
+  batchSize = dim(query, 0);
+  numQueryHeads = dim(query, 1);
+  numQueries = dim(query, 2);
+  numKvHeads = dim(key, 1);
+  numKeys = dim(key, 2);
+  groupSize = arith::DivUIOp::create(b, loc, numQueryHeads, numKvHeads);
+
+  // A decode step has fewer queries than a tile: shrink the block to them.
+  queryTile = options.queryTile;
+  if (!queryType.isDynamicDim(2))
+    queryTile = std::max<int64_t>(1, std::min(queryTile,
+                                               queryType.getDimSize(2)));
+  numQueryBlocks = ceilDiv(numQueries, queryTile);
+  numKeyTiles = ceilDiv(numKeys, options.keyTile);
+
+  // The compile-time schedule needs constant positions and static lengths.
+  auto keyType = cast<RankedTensorType>(op.getKey().getType());
+  APInt qPosValue, kPosValue;
+  if (matchPattern(qPos, m_ConstantInt(&qPosValue)) &&
+      matchPattern(kPos, m_ConstantInt(&kPosValue)) &&
+      !queryType.isDynamicDim(2) && !keyType.isDynamicDim(2)) {
+    StaticScheduleProblem problem;
+    problem.qPos = qPosValue.getSExtValue();
+    problem.kPos = kPosValue.getSExtValue();
+    problem.numQueries = queryType.getDimSize(2);
+    problem.numKeys = keyType.getDimSize(2);
+    problem.queryTile = queryTile;
+    problem.keyTile = options.keyTile;
+    if (!queryType.isDynamicDim(1) && !keyType.isDynamicDim(1)) {
+      problem.numQueryHeads = queryType.getDimSize(1);
+      problem.groupSize = queryType.getDimSize(1) / keyType.getDimSize(1);
+    }
+    staticSchedule = computeStaticTileSchedule(mask, problem,
+                                               options.staticTableLimit);
+  }
+
+  // The output is written exactly once per element, by the finalize step
+  // of the block that owns its row.
+  SmallVector<Value> dynamicSizes;
+  auto resultType = cast<RankedTensorType>(op.getResult().getType());
+  SmallVector<Value> outputSizes = {batchSize, numQueryHeads, numQueries};
+  for (int64_t dimension = 0; dimension < 3; ++dimension)
+    if (resultType.isDynamicDim(dimension))
+      dynamicSizes.push_back(outputSizes[dimension]);
+  auto outputType =
+      MemRefType::get(resultType.getShape(), resultType.getElementType());
+  output = memref::AllocOp::create(b, loc, outputType, dynamicSizes,
+                                   b.getI64IntegerAttr(64));
+
+  Value zero = index(0), one = index(1);
+  SmallVector<Value> lowerBounds = {zero, zero, zero};
+  SmallVector<Value> upperBounds = {batchSize, numKvHeads, numQueryBlocks};
+  SmallVector<Value> steps = {one, one, one};
+  Operation *outerLoop;
+  if (options.parallel) {
+    auto parallel = scf::ParallelOp::create(b, loc, lowerBounds, upperBounds,
+                                            steps);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(parallel.getBody());
+    Block *body = parallel.getBody();
+    buildBlock(body->getArgument(0), body->getArgument(1),
+               body->getArgument(2));
+    outerLoop = parallel;
+  } else {
+    scf::LoopNest nest =
+        scf::buildLoopNest(b, loc, lowerBounds, upperBounds, steps);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(nest.loops.back().getBody()->getTerminator());
+    buildBlock(nest.loops[0].getInductionVar(),
+               nest.loops[1].getInductionVar(),
+               nest.loops[2].getInductionVar());
+    outerLoop = nest.loops.front();
+  }
+
+  // Record the static schedule's size for tests and benchmarks.
+  if (staticSchedule) {
+    outerLoop->setAttr("rill.tiles_total",
+                       b.getI64IntegerAttr(staticSchedule->numTotal));
+    outerLoop->setAttr("rill.tiles_full",
+                       b.getI64IntegerAttr(staticSchedule->numFull));
+    outerLoop->setAttr("rill.tiles_partial",
+                       b.getI64IntegerAttr(staticSchedule->numPartial));
+  }
+
+  return bufferization::ToTensorOp::create(b, loc, resultType, output,
+                                           /*restrict=*/true,
+                                           /*writable=*/true);
+}
+
+void TiledAttentionBuilder::buildBlock(Value batchIndex, Value groupIndex,
+                                       Value queryBlockIndex) {
+  batch = batchIndex;
+  group = groupIndex;
+  queryBlock = queryBlockIndex;
+
+  // The stack buffers live for one iteration of the parallel loop.
+  auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
+  Block *scopeBody = b.createBlock(&scope.getBodyRegion());
+  b.setInsertionPointToStart(scopeBody);
+  memref::AllocaScopeReturnOp::create(b, loc, ValueRange{});
+  b.setInsertionPointToStart(scopeBody);
+
+  queryStart = mul(queryBlock, index(queryTile));
+  queryRows = minIndex(index(queryTile), sub(numQueries, queryStart));
+  rowCapacity = mul(groupSize, index(queryTile));
+
+  // Row r of the block is query head `group * groupSize + r / queryTile`
+  // and query row `queryStart + r % queryTile`.
+  auto f32Type = b.getF32Type();
+  int64_t paddedValueDim = numValueChunks * options.vectorWidth;
+  maxBuffer = memref::AllocaOp::create(
+      b, loc, MemRefType::get({ShapedType::kDynamic}, f32Type),
+      ValueRange{rowCapacity});
+  sumBuffer = memref::AllocaOp::create(
+      b, loc, MemRefType::get({ShapedType::kDynamic}, f32Type),
+      ValueRange{rowCapacity});
+  accBuffer = memref::AllocaOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic, paddedValueDim}, f32Type),
+      ValueRange{rowCapacity}, b.getI64IntegerAttr(64));
+  scoreBuffer = memref::AllocaOp::create(
+      b, loc, MemRefType::get({paddedKeyTile}, f32Type), ValueRange{},
+      b.getI64IntegerAttr(64));
+
+  Value negInf = negativeInfinity();
+  Value zeroF = f32(0.0);
+  Value zeroVector = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vectorType(), b.getF32FloatAttr(0.0)));
+  forLoop(index(0), rowCapacity, {}, [&](Value row, ValueRange) {
+    memref::StoreOp::create(b, loc, negInf, maxBuffer, row);
+    memref::StoreOp::create(b, loc, zeroF, sumBuffer, row);
+    for (int64_t chunk = 0; chunk < numValueChunks; ++chunk)
+      vector::StoreOp::create(
+          b, loc, zeroVector, accBuffer,
+          ValueRange{row, index(chunk * options.vectorWidth)});
+    return SmallVector<Value>{};
+  });
+
+  if (staticSchedule)
+    buildStaticSchedule(*staticSchedule);
+  else
+    buildDynamicSchedule();
+
+  buildFinalize();
+}
+
+void TiledAttentionBuilder::buildStaticSchedule(
+    const StaticTileSchedule &schedule) {
+  // The table is a constant tensor; bufferization turns it into a global.
+  auto makeTable = [&](ArrayRef<int32_t> entries) {
+    auto tensorType = RankedTensorType::get(
+        {static_cast<int64_t>(entries.size())}, b.getI32Type());
+    Value constant = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(tensorType, entries));
+    return bufferization::ToBufferOp::create(
+        b, loc, MemRefType::get(tensorType.getShape(), b.getI32Type()),
+        constant, b.getUnitAttr());
+  };
+  auto loadIndex = [&](Value table, Value position) -> Value {
+    Value entry = memref::LoadOp::create(b, loc, table, position);
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), entry);
+  };
+
+  if (schedule.tiles.empty())
+    return;
+  Value offsets = makeTable(schedule.rowOffsets);
+  Value tiles = makeTable(schedule.tiles);
+  Value kinds;
+  bool mixed = schedule.numFull > 0 && schedule.numPartial > 0;
+  if (mixed) {
+    SmallVector<int32_t> fullFlags(schedule.isFull.begin(),
+                                   schedule.isFull.end());
+    kinds = makeTable(fullFlags);
+  }
+
+  Value tableRow = queryBlock;
+  if (schedule.perGroup)
+    tableRow = add(mul(group, index(schedule.numQueryBlocks)), queryBlock);
+  Value first = loadIndex(offsets, tableRow);
+  Value last = loadIndex(offsets, add(tableRow, index(1)));
+  forLoop(first, last, {}, [&](Value entry, ValueRange) {
+    Value tile = loadIndex(tiles, entry);
+    if (!mixed) {
+      buildKeyTile(tile, schedule.numFull > 0 ? TileMode::Full
+                                              : TileMode::Partial);
+      return SmallVector<Value>{};
+    }
+    Value flag = memref::LoadOp::create(b, loc, kinds, entry);
+    Value isFull = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ne, flag,
+        arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0)));
+    buildKeyTileWithTest(tile, isFull);
+    return SmallVector<Value>{};
+  });
+}
+
+void TiledAttentionBuilder::buildKeyTileWithTest(Value tile, Value isFull) {
+  scf::IfOp::create(
+      b, loc, isFull,
+      [&](OpBuilder &nested, Location) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        buildKeyTile(tile, TileMode::Full);
+        scf::YieldOp::create(b, loc);
+      },
+      [&](OpBuilder &nested, Location) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        buildKeyTile(tile, TileMode::Partial);
+        scf::YieldOp::create(b, loc);
+      });
+}
+
+void TiledAttentionBuilder::buildDynamicSchedule() {
+  int64_t keyTile = options.keyTile;
+  Value zero = index(0);
+  Value queryFirst = add(qPos, queryStart);
+  Value queryLast = sub(add(queryFirst, queryRows), index(1));
+
+  // The same bounds as getKeyTileRange, computed at run time.
+  Value end = numKeyTiles;
+  if (mask.isCausal()) {
+    Value lastTile = floorDiv(sub(queryLast, kPos), keyTile);
+    end = minIndex(numKeyTiles, maxIndex(zero, add(lastTile, index(1))));
+  }
+  std::optional<int64_t> lookback = mask.getMaxLookback();
+  Value sinkEnd = zero, windowBegin = zero;
+  if (lookback) {
+    Value sinkKeys = index(mask.getNumSinkKeys());
+    sinkEnd = minIndex(end, maxIndex(zero, ceilDiv(sub(sinkKeys, kPos),
+                                                   keyTile)));
+    Value firstRow = sub(add(sub(queryFirst, index(*lookback)), index(1)),
+                         kPos);
+    windowBegin = minIndex(end, maxIndex(sinkEnd, floorDiv(firstRow,
+                                                           keyTile)));
+  }
+
+  auto visit = [&](Value tile) {
+    Value keyStart = mul(tile, index(keyTile));
+    Value keyRows = minIndex(index(keyTile), sub(numKeys, keyStart));
+    Value keyFirst = add(kPos, keyStart);
+    Value keyLast = sub(add(keyFirst, keyRows), index(1));
+    Value isFull = buildFullTileTest(b, loc, mask, queryFirst, queryLast,
+                                     keyFirst, keyLast);
+    if (isFull)
+      buildKeyTileWithTest(tile, isFull);
+    else
+      buildKeyTile(tile, TileMode::Partial);
+    return SmallVector<Value>{};
+  };
+  if (lookback && mask.getNumSinkKeys() > 0)
+    forLoop(zero, sinkEnd, {},
+            [&](Value tile, ValueRange) { return visit(tile); });
+  forLoop(windowBegin, end, {},
+          [&](Value tile, ValueRange) { return visit(tile); });
+}
+
+void TiledAttentionBuilder::buildKeyTile(Value tile, TileMode mode) {
+  Value keyStart = mul(tile, index(options.keyTile));
+  Value keyRows = minIndex(index(options.keyTile), sub(numKeys, keyStart));
+
+  // All query heads of the group and all rows of the block read the same
+  // key and value tile, which stays in the L1/L2 cache meanwhile.
+  forLoop(index(0), groupSize, {}, [&](Value headInGroup, ValueRange) {
+    Value head = add(mul(group, groupSize), headInGroup);
+    forLoop(index(0), queryRows, {}, [&](Value rowInBlock, ValueRange) {
+      Value row = add(mul(headInGroup, index(queryTile)), rowInBlock);
+      Value queryRow = add(queryStart, rowInBlock);
+      buildRowUpdate(head, row, queryRow, keyStart, keyRows, mode);
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+void TiledAttentionBuilder::buildRowUpdate(Value head, Value row,
+                                           Value queryRow, Value keyStart,
+                                           Value keyRows, TileMode mode) {
+  int64_t width = options.vectorWidth;
+  auto reassoc = arith::FastMathFlags::reassoc | arith::FastMathFlags::contract;
+  Value negInf = negativeInfinity();
+
+  SmallVector<Value> queryChunks;
+  for (int64_t chunk = 0; chunk < numHeadChunks; ++chunk)
+    queryChunks.push_back(loadRowChunk(
+        query, {batch, head, queryRow, index(0)}, chunk, headDim));
+
+  Value biasBatch = biasBroadcastsBatch ? index(0) : batch;
+  Value biasHead = biasBroadcastsHeads ? index(0) : head;
+  Value queryPosition = add(qPos, queryRow);
+
+  // Scores of the tile, with scale, soft-capping, bias and mask applied,
+  // into the score buffer; the loop also tracks the tile's maximum.
+  auto scoreLoop = forLoop(
+      index(0), keyRows, {negInf}, [&](Value keyInTile, ValueRange args) {
+        Value keyRow = add(keyStart, keyInTile);
+        // Two accumulators halve the FMA dependency chain.
+        Value sums[2];
+        for (int64_t chunk = 0; chunk < numHeadChunks; ++chunk) {
+          Value keyChunk = loadRowChunk(key, {batch, group, keyRow, index(0)},
+                                        chunk, headDim);
+          Value &sum = sums[chunk % 2];
+          sum = sum ? vector::FMAOp::create(b, loc, queryChunks[chunk],
+                                            keyChunk, sum)
+                          .getResult()
+                    : arith::MulFOp::create(b, loc, queryChunks[chunk],
+                                            keyChunk)
+                          .getResult();
+        }
+        Value total = sums[1] ? arith::AddFOp::create(b, loc, sums[0],
+                                                      sums[1])
+                                    .getResult()
+                              : sums[0];
+        Value score = vector::ReductionOp::create(
+            b, loc, vector::CombiningKind::ADD, total, reassoc);
+        score = arith::MulFOp::create(b, loc, score, f32(scale));
+        if (softcap) {
+          Value scaled = arith::DivFOp::create(b, loc, score, f32(*softcap));
+          Value tanh = math::TanhOp::create(b, loc, scaled);
+          score = arith::MulFOp::create(b, loc, tanh, f32(*softcap));
+        }
+        if (bias) {
+          Value biasValue = memref::LoadOp::create(
+              b, loc, bias, ValueRange{biasBatch, biasHead, queryRow, keyRow});
+          score = arith::AddFOp::create(b, loc, score, biasValue);
+        }
+        if (mode == TileMode::Partial) {
+          Value visible = mask.buildVisible(b, loc, queryPosition,
+                                            add(kPos, keyRow), head);
+          score = arith::SelectOp::create(b, loc, visible, score, negInf);
+        }
+        memref::StoreOp::create(b, loc, score, scoreBuffer, keyInTile);
+        Value runningMax = arith::MaxNumFOp::create(b, loc, args[0], score);
+        return SmallVector<Value>{runningMax};
+      });
+  Value tileMax = scoreLoop.getResult(0);
+
+  // Online softmax: rescale by exp(oldMax - newMax). A row that has seen
+  // no visible key keeps max -inf; subtracting 0 instead keeps every
+  // exponential at exp(-inf) = 0 and avoids inf - inf.
+  Value oldMax = memref::LoadOp::create(b, loc, maxBuffer, row);
+  Value newMax = arith::MaxNumFOp::create(b, loc, oldMax, tileMax);
+  Value isEmptyRow = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                           newMax, negInf);
+  Value shift = arith::SelectOp::create(b, loc, isEmptyRow, f32(0.0), newMax);
+  Value alpha = math::ExpOp::create(
+      b, loc, arith::SubFOp::create(b, loc, oldMax, shift));
+
+  // Probabilities, in vectors of `width` scores; lanes past the tile's
+  // last key become exp(-inf) = 0.
+  Value shiftVector = vector::BroadcastOp::create(b, loc, vectorType(), shift);
+  Value negInfVector = vector::BroadcastOp::create(b, loc, vectorType(), negInf);
+  Value numChunks = ceilDiv(keyRows, width);
+  auto probabilityLoop = forLoop(
+      index(0), numChunks, {f32(0.0)}, [&](Value chunk, ValueRange args) {
+        Value offset = mul(chunk, index(width));
+        Value scores = vector::LoadOp::create(b, loc, vectorType(),
+                                              scoreBuffer, offset);
+        Value lanes = vector::CreateMaskOp::create(
+            b, loc, VectorType::get({width}, b.getI1Type()),
+            ValueRange{sub(keyRows, offset)});
+        scores = arith::SelectOp::create(b, loc, lanes, scores, negInfVector);
+        Value probabilities = math::ExpOp::create(
+            b, loc, arith::SubFOp::create(b, loc, scores, shiftVector));
+        vector::StoreOp::create(b, loc, probabilities, scoreBuffer, offset);
+        Value chunkSum = vector::ReductionOp::create(
+            b, loc, vector::CombiningKind::ADD, probabilities, reassoc);
+        return SmallVector<Value>{
+            arith::AddFOp::create(b, loc, args[0], chunkSum)};
+      });
+  Value tileSum = probabilityLoop.getResult(0);
+
+  Value oldSum = memref::LoadOp::create(b, loc, sumBuffer, row);
+  Value newSum = arith::AddFOp::create(
+      b, loc, arith::MulFOp::create(b, loc, oldSum, alpha), tileSum);
+  memref::StoreOp::create(b, loc, newSum, sumBuffer, row);
+  memref::StoreOp::create(b, loc, newMax, maxBuffer, row);
+
+  // acc = acc * alpha + sum_j p[j] * value[j, :], with the accumulator row
+  // held in registers across the tile.
+  Value alphaVector = vector::BroadcastOp::create(b, loc, vectorType(), alpha);
+  SmallVector<Value> accChunks;
+  for (int64_t chunk = 0; chunk < numValueChunks; ++chunk) {
+    Value acc = vector::LoadOp::create(b, loc, vectorType(), accBuffer,
+                                       ValueRange{row, index(chunk * width)});
+    accChunks.push_back(arith::MulFOp::create(b, loc, acc, alphaVector));
+  }
+  auto valueLoop = forLoop(
+      index(0), keyRows, accChunks, [&](Value keyInTile, ValueRange args) {
+        Value keyRow = add(keyStart, keyInTile);
+        Value probability =
+            memref::LoadOp::create(b, loc, scoreBuffer, keyInTile);
+        Value broadcast =
+            vector::BroadcastOp::create(b, loc, vectorType(), probability);
+        SmallVector<Value> updated;
+        for (int64_t chunk = 0; chunk < numValueChunks; ++chunk) {
+          Value valueChunk = loadRowChunk(
+              value, {batch, group, keyRow, index(0)}, chunk, valueDim);
+          updated.push_back(vector::FMAOp::create(b, loc, broadcast,
+                                                  valueChunk, args[chunk]));
+        }
+        return updated;
+      });
+  for (int64_t chunk = 0; chunk < numValueChunks; ++chunk)
+    vector::StoreOp::create(b, loc, valueLoop.getResult(chunk), accBuffer,
+                            ValueRange{row, index(chunk * width)});
+}
+
+void TiledAttentionBuilder::buildFinalize() {
+  int64_t width = options.vectorWidth;
+  forLoop(index(0), groupSize, {}, [&](Value headInGroup, ValueRange) {
+    Value head = add(mul(group, groupSize), headInGroup);
+    forLoop(index(0), queryRows, {}, [&](Value rowInBlock, ValueRange) {
+      Value row = add(mul(headInGroup, index(queryTile)), rowInBlock);
+      Value queryRow = add(queryStart, rowInBlock);
+      Value rowMax = memref::LoadOp::create(b, loc, maxBuffer, row);
+      Value rowSum = memref::LoadOp::create(b, loc, sumBuffer, row);
+      Value zeroF = f32(0.0);
+
+      // The sink logit joins the denominator only: rescale the row to the
+      // common maximum and add exp(sink - max).
+      Value accScale = f32(1.0);
+      if (sinkLogits) {
+        Value sink = memref::LoadOp::create(b, loc, sinkLogits, head);
+        Value common = arith::MaxNumFOp::create(b, loc, rowMax, sink);
+        accScale = math::ExpOp::create(
+            b, loc, arith::SubFOp::create(b, loc, rowMax, common));
+        Value sinkTerm = math::ExpOp::create(
+            b, loc, arith::SubFOp::create(b, loc, sink, common));
+        rowSum = arith::AddFOp::create(
+            b, loc, arith::MulFOp::create(b, loc, rowSum, accScale), sinkTerm);
+      }
+
+      // A row with no visible key has sum 0 and an all-zero accumulator:
+      // it yields zeros, never NaN.
+      Value isEmptyRow = arith::CmpFOp::create(
+          b, loc, arith::CmpFPredicate::OLE, rowSum, zeroF);
+      Value safeSum = arith::SelectOp::create(b, loc, isEmptyRow, f32(1.0),
+                                              rowSum);
+      Value factor = arith::DivFOp::create(b, loc, accScale, safeSum);
+      factor = arith::SelectOp::create(b, loc, isEmptyRow, zeroF, factor);
+      Value factorVector =
+          vector::BroadcastOp::create(b, loc, vectorType(), factor);
+      for (int64_t chunk = 0; chunk < numValueChunks; ++chunk) {
+        Value acc = vector::LoadOp::create(
+            b, loc, vectorType(), accBuffer,
+            ValueRange{row, index(chunk * width)});
+        Value result = arith::MulFOp::create(b, loc, acc, factorVector);
+        storeRowChunk(result, output, {batch, head, queryRow, index(0)},
+                      chunk, valueDim);
+      }
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+/// Returns the reason why `op` cannot be tiled, or an empty string.
+static std::string getTilingFailure(AttentionOp op,
+                                    const TileAttentionOptions &options) {
+  auto queryType = cast<RankedTensorType>(op.getQuery().getType());
+  auto valueType = cast<RankedTensorType>(op.getValue().getType());
+  if (!queryType.getElementType().isF32())
+    return "expected f32 element type";
+  if (queryType.getRank() != 4 || valueType.getRank() != 4)
+    return "expected rank-4 query, key and value";
+  if (queryType.isDynamicDim(3) || valueType.isDynamicDim(3))
+    return "expected static head sizes D and Dv";
+  if (Value bias = op.getBias())
+    if (cast<RankedTensorType>(bias.getType()).getRank() != 4)
+      return "expected a rank-4 bias";
+  if (options.queryTile < 1 || options.keyTile < 1 ||
+      options.vectorWidth < 1)
+    return "expected positive tile sizes and vector width";
+  return "";
+}
+
+FailureOr<Value> mlir::rill::tileAttention(
+    RewriterBase &rewriter, AttentionOp op,
+    const TileAttentionOptions &options) {
+  std::string failure = getTilingFailure(op, options);
+  if (!failure.empty())
+    return rewriter.notifyMatchFailure(op, failure);
+
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  Value result = TiledAttentionBuilder(rewriter, op, options).build();
+  rewriter.replaceOp(op, result);
+  return result;
+}

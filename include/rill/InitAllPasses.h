@@ -9,7 +9,9 @@
 #define RILL_INITALLPASSES_H
 
 #include "rill/Conversion/Passes.h"
+#include "rill/Conversion/CPUPipeline/CPUPipeline.h"
 #include "rill/Conversion/Pipelines.h"
+#include "rill/Conversion/RillToSCF/RillToSCF.h"
 #include "rill/Dialect/Rill/Transforms/Passes.h"
 
 namespace mlir::rill {
@@ -26,6 +28,8 @@ void registerTestMaskVisibilityPass();
 inline void registerAllPasses() {
   registerRillConversionPasses();
   registerReferencePipeline();
+  registerRillToSCFPasses();
+  registerCPUPipeline();
   registerRillPasses();
 #ifdef RILL_INCLUDE_TEST_PASSES
   test::registerTestMaskVisibilityPass();

@@ -23,6 +23,7 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -461,15 +462,21 @@ int runTokenize(const Options &options) {
 
 int main(int argc, char **argv) {
   Options options = parseOptions(argc, argv);
-  switch (options.mode) {
-  case Mode::Perplexity:
-    return runPerplexity(options);
-  case Mode::Generate:
-    return runGenerate(options);
-  case Mode::Chat:
-    return runChat(options);
-  case Mode::Tokenize:
-    return runTokenize(options);
+  try {
+    switch (options.mode) {
+    case Mode::Perplexity:
+      return runPerplexity(options);
+    case Mode::Generate:
+      return runGenerate(options);
+    case Mode::Chat:
+      return runChat(options);
+    case Mode::Tokenize:
+      return runTokenize(options);
+    }
+  } catch (const std::exception &) {
+    // bad_alloc or length_error: rill-run's own buffers scale with --chunk
+    // times the vocabulary.
+    fail("out of memory; choose a smaller --chunk (now " + std::to_string(options.chunk) + ")");
   }
   return 1;
 }

@@ -11,6 +11,7 @@
 #include "rill/Runtime/rill_runtime.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -209,6 +210,9 @@ Options parseOptions(int argc, char **argv) {
       options.threads = static_cast<int32_t>(parseInteger(name, value, 0, "threads"));
     } else if (name == "--chunk") {
       options.chunk = parseInteger(name, value, 1, "tokens");
+      if (options.chunk > INT32_MAX)
+        usageError("option --chunk: " + value + " is too large (expected <= " +
+                   std::to_string(INT32_MAX) + " tokens)");
     } else if (name == "--max-tokens") {
       options.maxTokens = parseInteger(name, value, 0, "tokens");
     } else if (name == "--seed") {

@@ -255,7 +255,7 @@ int runPerplexity(const Options &options) {
   }
 
   // A full dense cache ends the stream early: the scores so far are printed
-  // above, and the exit status says the input was not read to the end.
+  // above, and the non-zero exit status reports that the input was cut short.
   if (!stopped.ok())
     fail(stopped.message() + "; the results above cover the first " +
          std::to_string(runner.fed_) + " tokens");

@@ -281,6 +281,8 @@ llvm::Error readZipDirectory(StringRef data, StringRef fileName,
   uint64_t numEntries = readLE<uint16_t>(data, *eocd + 10);
   uint64_t directorySize = readLE<uint32_t>(data, *eocd + 12);
   uint64_t directoryOffset = readLE<uint32_t>(data, *eocd + 16);
+  // NOTE: the zip64 end-of-central-directory path is only reached by
+  // archives with 65535+ members or 4 GiB+ of data and has no test yet.
   if (numEntries == 0xffff || directorySize == 0xffffffff ||
       directoryOffset == 0xffffffff) {
     if (*eocd < 20 ||

@@ -3,8 +3,8 @@
 
 Covers compressed and stored .npz inputs, a single .npy input, every numpy
 dtype the runner maps to MLIR types, compressed outputs that numpy reads
-back, --print, and one error case per kind of mismatch (each must exit
-non-zero with a message naming the argument, never crash). The tests skip
+back and --print. Each kind of mismatched input has one error case, which
+must exit with status 1 and a message naming the argument. The tests skip
 when rill-exec is not built.
 """
 

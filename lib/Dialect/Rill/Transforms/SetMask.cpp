@@ -15,6 +15,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/Sequence.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/DebugLog.h"
@@ -35,10 +36,43 @@ using namespace mlir::rill;
 /// rill.attention op.
 static constexpr StringLiteral kLayerAttrName = "rill.layer";
 
+namespace {
+
+/// A set of layer or head numbers, stored as inclusive ranges so that a
+/// range such as 0-1000000000 costs no memory.
+struct IndexRanges {
+  SmallVector<std::pair<int64_t, int64_t>> ranges;
+
+  bool contains(int64_t index) const {
+    return llvm::any_of(ranges, [&](const auto &range) {
+      return range.first <= index && index <= range.second;
+    });
+  }
+
+  /// Returns the smallest member that is not in `present` (sorted), or
+  /// std::nullopt when every member is present.
+  std::optional<int64_t> findFirstMissing(ArrayRef<int64_t> present) const {
+    std::optional<int64_t> missing;
+    for (auto [first, last] : ranges) {
+      // At most present.size() + 1 steps, because each step but the last
+      // finds a present index.
+      for (int64_t index = first; index <= last; ++index) {
+        if (llvm::binary_search(present, index))
+          continue;
+        if (!missing || index < *missing)
+          missing = index;
+        break;
+      }
+    }
+    return missing;
+  }
+};
+
+} // namespace
+
 /// Parses the value of the `layers` or `heads` option: `all` (returned as
 /// std::nullopt) or comma-separated numbers and inclusive ranges `A-B`.
-/// Returns the selected numbers sorted and without duplicates.
-static FailureOr<std::optional<SmallVector<int64_t>>>
+static FailureOr<std::optional<IndexRanges>>
 parseIndexList(StringRef optionName, StringRef value,
                function_ref<void(const Twine &)> emitError) {
   auto fail = [&](const Twine &reason) {
@@ -49,36 +83,31 @@ parseIndexList(StringRef optionName, StringRef value,
   };
 
   if (value.trim() == "all")
-    return std::optional<SmallVector<int64_t>>();
+    return std::optional<IndexRanges>();
 
   SmallVector<StringRef> items;
   value.split(items, ',');
-  SmallVector<int64_t> indices;
+  IndexRanges selection;
   for (StringRef item : items) {
     item = item.trim();
     if (item.empty())
       return fail("empty item");
 
     auto [firstText, lastText] = item.split('-');
+    bool isRange = item.contains('-');
     int64_t first = 0;
     int64_t last = 0;
-    if (firstText.trim().getAsInteger(10, first) || first < 0)
-      return fail("'" + firstText.trim() + "' is not a non-negative integer");
-    last = first;
-    if (item.contains('-') &&
-        (lastText.trim().getAsInteger(10, last) || last < 0))
-      return fail("'" + lastText.trim() + "' is not a non-negative integer");
+    if (firstText.trim().getAsInteger(10, first) || first < 0 ||
+        (isRange && (lastText.trim().getAsInteger(10, last) || last < 0)))
+      return fail("'" + item +
+                  "' is neither a non-negative integer nor a range A-B");
+    if (!isRange)
+      last = first;
     if (last < first)
       return fail("range '" + item + "' ends before it starts");
-
-    // NOTE: a huge range such as 0-1000000000 allocates one entry per index.
-    for (int64_t index = first; index <= last; ++index)
-      indices.push_back(index);
+    selection.ranges.emplace_back(first, last);
   }
-
-  llvm::sort(indices);
-  indices.erase(llvm::unique(indices), indices.end());
-  return std::optional<SmallVector<int64_t>>(std::move(indices));
+  return std::optional<IndexRanges>(std::move(selection));
 }
 
 namespace {
@@ -112,9 +141,9 @@ private:
   /// The parsed `pattern`.
   MaskAttrInterface patternMask;
   /// The parsed `layers`, or std::nullopt to select every layer.
-  std::optional<SmallVector<int64_t>> selectedLayers;
+  std::optional<IndexRanges> selectedLayers;
   /// The parsed `heads`, or std::nullopt to replace the whole mask.
-  std::optional<SmallVector<int64_t>> selectedHeads;
+  std::optional<IndexRanges> selectedHeads;
 };
 
 } // namespace
@@ -139,7 +168,7 @@ LogicalResult RillSetMaskPass::initialize(MLIRContext *context) {
     return failure();
   patternMask = *parsed;
 
-  FailureOr<std::optional<SmallVector<int64_t>>> layerList =
+  FailureOr<std::optional<IndexRanges>> layerList =
       parseIndexList("layers", layers, emitOptionError);
   if (failed(layerList))
     return failure();
@@ -147,7 +176,7 @@ LogicalResult RillSetMaskPass::initialize(MLIRContext *context) {
 
   selectedHeads.reset();
   if (!StringRef(heads).trim().empty()) {
-    FailureOr<std::optional<SmallVector<int64_t>>> headList =
+    FailureOr<std::optional<IndexRanges>> headList =
         parseIndexList("heads", heads, emitOptionError);
     if (failed(headList))
       return failure();
@@ -205,29 +234,27 @@ RillSetMaskPass::checkSelectedLayersExist(FunctionOpInterface function,
   if (!selectedLayers)
     return success();
 
-  for (int64_t layer : *selectedLayers) {
-    if (llvm::is_contained(opLayers, layer))
-      continue;
+  SmallVector<int64_t> present(opLayers);
+  llvm::sort(present);
+  present.erase(llvm::unique(present), present.end());
+  std::optional<int64_t> layer = selectedLayers->findFirstMissing(present);
+  if (!layer)
+    return success();
 
-    InFlightDiagnostic diag = function.emitError()
-                              << "option 'layers' selects layer " << layer
-                              << ", but ";
-    if (fromAttribute) {
-      SmallVector<int64_t> present(opLayers);
-      llvm::sort(present);
-      present.erase(llvm::unique(present), present.end());
-      diag << "no rill.attention op of function @" << function.getName()
-           << " has " << kLayerAttrName << " = " << layer
-           << " (layers present: ";
-      llvm::interleaveComma(present, diag);
-      diag << ")";
-    } else {
-      diag << "function @" << function.getName() << " has " << opLayers.size()
-           << " rill.attention ops (layers 0 to " << opLayers.size() - 1 << ")";
-    }
-    return failure();
+  InFlightDiagnostic diag = function.emitError()
+                            << "option 'layers' selects layer " << *layer
+                            << ", but ";
+  if (fromAttribute) {
+    diag << "no rill.attention op of function @" << function.getName()
+         << " has " << kLayerAttrName << " = " << *layer
+         << " (layers present: ";
+    llvm::interleaveComma(present, diag);
+    diag << ")";
+  } else {
+    diag << "function @" << function.getName() << " has " << opLayers.size()
+         << " rill.attention ops (layers 0 to " << opLayers.size() - 1 << ")";
   }
-  return success();
+  return failure();
 }
 
 FailureOr<MaskAttrInterface> RillSetMaskPass::buildMask(AttentionOp op,
@@ -240,11 +267,16 @@ FailureOr<MaskAttrInterface> RillSetMaskPass::buildMask(AttentionOp op,
       return op.emitError()
              << "option 'heads' needs a static number of query heads, but "
                 "query dimension 1 of this op is dynamic";
-    for (int64_t head : *selectedHeads)
-      if (head >= queryHeads)
-        return op.emitError()
-               << "option 'heads' selects query head " << head
-               << ", but this op has " << queryHeads << " query heads";
+    SmallVector<int64_t> allHeads =
+        llvm::to_vector(llvm::seq<int64_t>(0, queryHeads));
+    if (std::optional<int64_t> head = selectedHeads->findFirstMissing(allHeads))
+      return op.emitError()
+             << "option 'heads' selects query head " << *head
+             << ", but this op has " << queryHeads << " query heads";
+    SmallVector<int64_t> headList;
+    for (int64_t head : allHeads)
+      if (selectedHeads->contains(head))
+        headList.push_back(head);
 
     MaskAttrInterface oldMask = op.getMask();
     std::optional<int64_t> oldHeads = oldMask.getNumHeads();
@@ -255,7 +287,7 @@ FailureOr<MaskAttrInterface> RillSetMaskPass::buildMask(AttentionOp op,
              << *oldHeads << " members for " << queryHeads << " query heads)";
 
     FailureOr<MaskAttrInterface> merged =
-        replaceHeadMasks(oldMask, newMask, *selectedHeads, queryHeads);
+        replaceHeadMasks(oldMask, newMask, headList, queryHeads);
     if (failed(merged))
       return op.emitError() << "option 'heads' could not be applied to the "
                                "mask "
@@ -300,7 +332,7 @@ LogicalResult RillSetMaskPass::processFunction(FunctionOpInterface function) {
   SmallVector<std::tuple<AttentionOp, int64_t, MaskAttrInterface>> updates;
   bool anyFailed = false;
   for (auto [op, layer] : llvm::zip(attentionOps, *opLayers)) {
-    if (selectedLayers && !llvm::is_contained(*selectedLayers, layer))
+    if (selectedLayers && !selectedLayers->contains(layer))
       continue;
     FailureOr<MaskAttrInterface> newMask = buildMask(op, layer);
     if (failed(newMask)) {

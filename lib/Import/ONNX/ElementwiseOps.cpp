@@ -9,6 +9,7 @@
 
 #include "GraphImporter.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -211,6 +212,28 @@ static Value buildUnaryScalar(OpBuilder &b, Location loc, UnaryKind kind,
 // Tracked shape vectors
 //===----------------------------------------------------------------------===//
 
+/// Returns whether a tracked element is known to be >= 0 (a constant or a
+/// tensor size).
+static bool isKnownNonNegative(OpFoldResult element) {
+  if (std::optional<int64_t> c = getConstant(element))
+    return *c >= 0;
+  Value value = cast<Value>(element);
+  if (value.getDefiningOp<tensor::DimOp>())
+    return true;
+  if (auto add = value.getDefiningOp<arith::AddIOp>())
+    return isKnownNonNegative(add.getLhs()) &&
+           isKnownNonNegative(add.getRhs());
+  // Reified sizes (of tensor.concat, for example) are sums of sizes.
+  if (auto apply = value.getDefiningOp<affine::AffineApplyOp>())
+    return llvm::all_of(apply.getMapOperands(), [](Value operand) {
+      return isKnownNonNegative(operand);
+    });
+  if (auto mul = value.getDefiningOp<arith::MulIOp>())
+    return isKnownNonNegative(mul.getLhs()) &&
+           isKnownNonNegative(mul.getRhs());
+  return false;
+}
+
 /// Evaluates a binary operator on two tracked index elements.
 static std::optional<OpFoldResult> foldBinaryElement(OpBuilder &b,
                                                      Location loc,
@@ -251,6 +274,12 @@ static std::optional<OpFoldResult> foldBinaryElement(OpBuilder &b,
                                                      : *l >= *r;
       return OpFoldResult(b.getIndexAttr(value));
     }
+    // Shape code compares sizes with -1 ("infer this size"); a size is
+    // never negative, so the comparison folds.
+    if (kind == BinaryKind::Equal &&
+        ((l && *l < 0 && isKnownNonNegative(rhs)) ||
+         (r && *r < 0 && isKnownNonNegative(lhs))))
+      return OpFoldResult(b.getIndexAttr(0));
     Value lv = toIndexValue(b, loc, lhs), rv = toIndexValue(b, loc, rhs);
     Value cmp = buildBinaryScalar(b, loc, kind, lv, rv);
     return OpFoldResult(b.createOrFold<arith::SelectOp>(

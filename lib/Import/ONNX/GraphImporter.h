@@ -134,6 +134,11 @@ void appendAttentionOps(std::vector<OpSupport> &ops);
 /// Returns every supported operator, in no particular order.
 const std::vector<OpSupport> &getSupportedOps();
 
+/// Returns a scalar integer input as an index size: its tracked element, or
+/// a `tensor.extract` of it when it is not tracked.
+OpFoldResult getIndexScalar(OpBuilder &b, Location loc,
+                            const TensorValue &value);
+
 /// Returns the MLIR element type for an ONNX `TensorProto::DataType`, or
 /// null for types the importer does not support (strings, complex).
 Type convertElementType(MLIRContext *ctx, int32_t onnxType);

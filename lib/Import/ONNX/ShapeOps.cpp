@@ -32,9 +32,7 @@ static Value extractScalar(OpBuilder &b, Location loc, Value tensor) {
   return tensor::ExtractOp::create(b, loc, tensor, zeros);
 }
 
-/// Returns a tracked scalar input as an OpFoldResult, reading it from the
-/// tensor when it is not tracked.
-static OpFoldResult getIndexScalar(OpBuilder &b, Location loc,
+OpFoldResult mlir::rill::onnx_import::getIndexScalar(OpBuilder &b, Location loc,
                                    const TensorValue &value) {
   if (value.elements && value.elements->size() == 1)
     return (*value.elements)[0];

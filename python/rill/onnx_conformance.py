@@ -1,0 +1,393 @@
+"""ONNX conformance driver for Rill's importer.
+
+Imports ONNX models with ``rill-translate --import-onnx``, runs them through
+the reference lowering with ``rill-exec`` and compares the results with
+expected outputs: the ONNX backend node tests that Debian's libonnx-testdata
+ships (``/usr/share/libonnx-testdata/data/node``) and the golden outputs
+under ``data/onnx/*/golden.npz``. It can write ``docs/onnx-support.md`` with
+the pass counts per operator and the reason for each failure.
+
+Run ``/usr/bin/python3 -m rill.onnx_conformance --help`` from ``python/``.
+It needs Debian's ``python3-onnx`` and ``python3-numpy``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import dataclasses
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+NODE_TEST_ROOT = pathlib.Path("/usr/share/libonnx-testdata/data/node")
+
+# Tolerances of ONNX's backend test runner (onnx/backend/test/runner).
+NODE_RTOL = 1e-3
+NODE_ATOL = 1e-7
+
+# Model-level checks against golden.npz.
+MODEL_ATOL = 1e-4
+
+COMMAND_TIMEOUT_S = 120
+
+
+def find_tool(name: str) -> pathlib.Path:
+    """Return the path of a Rill tool, searching RILL_BUILD_DIR first."""
+    candidates = []
+    if "RILL_BUILD_DIR" in os.environ:
+        candidates.append(pathlib.Path(os.environ["RILL_BUILD_DIR"]) / "bin")
+    for build in ("build-import", "build", "build-jit"):
+        candidates.append(REPO_ROOT / build / "bin")
+    for directory in candidates:
+        path = directory / name
+        if path.is_file() and os.access(path, os.X_OK):
+            return path
+    raise FileNotFoundError(
+        f"{name} not found in {', '.join(str(c) for c in candidates)}; "
+        "build it or set RILL_BUILD_DIR")
+
+
+@dataclasses.dataclass
+class RunResult:
+    """Outputs of one model run, or the stage and message of its failure."""
+
+    outputs: dict | None
+    stage: str = ""
+    message: str = ""
+
+
+def _first_error_line(text: str) -> str:
+    for line in text.splitlines():
+        if "error" in line.lower():
+            return line.strip()[:300]
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1].strip()[:300] if lines else "no output"
+
+
+def run_model(model_path: pathlib.Path, inputs: dict, workdir: pathlib.Path,
+              output_names: list[str]) -> RunResult:
+    """Import, lower and execute `model_path` on `inputs` (name -> array)."""
+    translate = find_tool("rill-translate")
+    execute = find_tool("rill-exec")
+    mlir_path = workdir / "model.mlir"
+    proc = subprocess.run(
+        [str(translate), "--import-onnx", "--entry-name=main", str(model_path), "-o",
+         str(mlir_path)],
+        capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S)
+    if proc.returncode != 0:
+        return RunResult(None, "import", _first_error_line(proc.stderr))
+
+    inputs_path = workdir / "inputs.npz"
+    outputs_path = workdir / "outputs.npz"
+    np.savez(inputs_path, **inputs)
+    try:
+        proc = subprocess.run(
+            [str(execute), str(mlir_path), "--entry=main", "--inputs", str(inputs_path),
+             "--outputs", str(outputs_path)],
+            capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return RunResult(None, "execute", "timed out")
+    if proc.returncode != 0:
+        return RunResult(None, "execute", _first_error_line(proc.stderr))
+    with np.load(outputs_path) as archive:
+        outputs = {name: archive[name] for name in archive.files}
+    missing = [name for name in output_names if name not in outputs]
+    if missing:
+        return RunResult(None, "execute",
+                         f"missing outputs {missing} in {sorted(outputs)}")
+    return RunResult(outputs)
+
+
+def compare(expected: np.ndarray, actual: np.ndarray, rtol: float,
+            atol: float) -> str:
+    """Return "" when `actual` matches `expected`, else why not."""
+    if expected.shape != actual.shape:
+        return f"shape {actual.shape} != expected {expected.shape}"
+    if expected.dtype == np.bool_ or actual.dtype == np.bool_:
+        if np.array_equal(expected.astype(np.bool_), actual.astype(np.bool_)):
+            return ""
+        return "boolean values differ"
+    if expected.dtype.kind in "iu":
+        if np.array_equal(expected, actual.astype(expected.dtype)):
+            return ""
+        return "integer values differ"
+    exp = expected.astype(np.float64)
+    act = actual.astype(np.float64)
+    same_nan = np.isnan(exp) == np.isnan(act)
+    close = np.isclose(act, exp, rtol=rtol, atol=atol, equal_nan=True)
+    if same_nan.all() and close.all():
+        return ""
+    err = np.nanmax(np.abs(act - exp)) if exp.size else 0.0
+    return f"max abs error {err:.3g} exceeds rtol {rtol:g}, atol {atol:g}"
+
+
+#===------------------------------------------------------------------===#
+# ONNX backend node tests
+#===------------------------------------------------------------------===#
+
+
+def _load_tensor(path: pathlib.Path):
+    import onnx
+    from onnx import numpy_helper
+
+    tensor = onnx.TensorProto()
+    tensor.ParseFromString(path.read_bytes())
+    return tensor.name, numpy_helper.to_array(tensor)
+
+
+@dataclasses.dataclass
+class NodeCase:
+    """Outcome of one backend node test case."""
+
+    name: str
+    op_type: str
+    domain: str
+    passed: bool
+    reason: str
+
+
+def run_node_case(case_dir: pathlib.Path) -> list[NodeCase]:
+    """Run every test_data_set of one node test directory."""
+    import onnx
+
+    model = onnx.load(str(case_dir / "model.onnx"))
+    graph = model.graph
+    op_types = [node.op_type for node in graph.node]
+    op_type = op_types[0] if len(set(op_types)) == 1 else "+".join(
+        sorted(set(op_types)))
+    domain = graph.node[0].domain if graph.node else ""
+    initializers = {init.name for init in graph.initializer}
+    input_names = [i.name for i in graph.input if i.name not in initializers]
+    output_names = [o.name for o in graph.output]
+
+    results = []
+    data_sets = sorted(case_dir.glob("test_data_set_*"))
+    for data_set in data_sets:
+        inputs = {}
+        for index, path in enumerate(sorted(data_set.glob("input_*.pb"))):
+            name, array = _load_tensor(path)
+            inputs[name or input_names[index]] = array
+        expected = {}
+        for index, path in enumerate(sorted(data_set.glob("output_*.pb"))):
+            name, array = _load_tensor(path)
+            expected[name or output_names[index]] = array
+        label = f"{case_dir.name}/{data_set.name}"
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                result = run_model(case_dir / "model.onnx", inputs,
+                                   pathlib.Path(tmp), output_names)
+            except subprocess.TimeoutExpired:
+                result = RunResult(None, "import", "timed out")
+        if result.outputs is None:
+            results.append(NodeCase(label, op_type, domain, False,
+                                    f"{result.stage}: {result.message}"))
+            continue
+        reasons = []
+        for name, want in expected.items():
+            why = compare(want, result.outputs[name], NODE_RTOL, NODE_ATOL)
+            if why:
+                reasons.append(f"{name}: {why}")
+        results.append(NodeCase(label, op_type, domain, not reasons,
+                                "; ".join(reasons)))
+    return results
+
+
+def supported_op_types() -> set[str]:
+    """Return the op types the importer claims (from docs/onnx-support.md's
+    source list in this module) for selecting node tests."""
+    return set(SUPPORTED_OPS)
+
+
+# Operators that the importer converts, as listed in its converter tables.
+SUPPORTED_OPS = [
+    "Abs", "Add", "And", "Attention", "Cast", "CastLike", "Ceil", "Clip",
+    "Concat", "Constant", "ConstantOfShape", "Cos", "Div", "Equal", "Erf",
+    "Exp", "Expand", "Flatten", "Floor", "Gather", "Gelu", "Gemm", "Greater",
+    "GreaterOrEqual", "Identity", "LayerNormalization", "Less", "LessOrEqual",
+    "Log", "LogSoftmax", "MatMul", "Max", "Mean", "Min", "Mod", "Mul", "Neg",
+    "Not", "Or", "Pow", "Range", "Reciprocal", "ReduceMax", "ReduceMean",
+    "ReduceMin", "ReduceProd", "ReduceSum", "Relu", "Reshape",
+    "RotaryEmbedding", "Shape", "Sigmoid", "Sin", "Size", "Slice", "Softmax",
+    "Softplus", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile",
+    "Transpose", "Trilu", "Unsqueeze", "Where", "Xor",
+]
+
+
+def select_node_tests(root: pathlib.Path, ops: set[str]) -> list[pathlib.Path]:
+    """Return the node test directories whose single node type is in `ops`."""
+    import onnx
+
+    selected = []
+    for case_dir in sorted(root.iterdir()):
+        model_path = case_dir / "model.onnx"
+        if not model_path.is_file():
+            continue
+        model = onnx.load(str(model_path), load_external_data=False)
+        types = {node.op_type for node in model.graph.node}
+        if len(types) == 1 and types <= ops:
+            selected.append(case_dir)
+    return selected
+
+
+def run_node_tests(root: pathlib.Path, ops: set[str],
+                   progress: bool = False) -> list[NodeCase]:
+    cases = []
+    for case_dir in select_node_tests(root, ops):
+        outcome = run_node_case(case_dir)
+        if progress:
+            for case in outcome:
+                status = "PASS" if case.passed else "FAIL"
+                print(f"{status} {case.name} {case.reason}", flush=True)
+        cases.extend(outcome)
+    return cases
+
+
+#===------------------------------------------------------------------===#
+# Model-level golden checks
+#===------------------------------------------------------------------===#
+
+
+@dataclasses.dataclass
+class ModelCheck:
+    """Outcome of one golden.npz comparison."""
+
+    name: str
+    passed: bool
+    max_error: float
+    reason: str
+
+
+def check_golden_model(model_dir: pathlib.Path) -> ModelCheck:
+    """Compare the outputs for model_dir/golden.npz's inputs with its
+    golden outputs (max abs error below MODEL_ATOL)."""
+    import onnx
+
+    model = onnx.load(str(model_dir / "model.onnx"), load_external_data=False)
+    initializers = {init.name for init in model.graph.initializer}
+    input_names = [i.name for i in model.graph.input
+                   if i.name not in initializers]
+    output_names = [o.name for o in model.graph.output]
+    with np.load(model_dir / "golden.npz") as archive:
+        golden = {name: archive[name] for name in archive.files}
+    inputs = {name: golden[name] for name in input_names}
+    with tempfile.TemporaryDirectory() as tmp:
+        result = run_model(model_dir / "model.onnx", inputs,
+                           pathlib.Path(tmp), output_names)
+    if result.outputs is None:
+        return ModelCheck(model_dir.name, False, float("nan"),
+                          f"{result.stage}: {result.message}")
+    worst = 0.0
+    reasons = []
+    for name in output_names:
+        want = golden[name]
+        got = result.outputs[name]
+        if want.shape != got.shape:
+            reasons.append(f"{name}: shape {got.shape} != {want.shape}")
+            continue
+        err = float(np.max(np.abs(got.astype(np.float64) - want))) \
+            if want.size else 0.0
+        worst = max(worst, err)
+        if not err < MODEL_ATOL:
+            reasons.append(f"{name}: max abs error {err:.3g}")
+    return ModelCheck(model_dir.name, not reasons, worst, "; ".join(reasons))
+
+
+def check_golden_models(root: pathlib.Path) -> list[ModelCheck]:
+    return [check_golden_model(d) for d in sorted(root.iterdir())
+            if (d / "golden.npz").is_file() and (d / "model.onnx").is_file()]
+
+
+#===------------------------------------------------------------------===#
+# Report
+#===------------------------------------------------------------------===#
+
+
+def write_report(path: pathlib.Path, cases: list[NodeCase],
+                 models: list[ModelCheck]) -> None:
+    """Write the operator support page from the run's outcomes."""
+    by_op = collections.defaultdict(list)
+    for case in cases:
+        by_op[case.op_type].append(case)
+    total = len(cases)
+    passed = sum(case.passed for case in cases)
+    lines = [
+        "# ONNX operator support",
+        "",
+        "Generated by `python/rill/onnx_conformance.py --write-docs`; do not",
+        "edit by hand. Each backend node test of Debian's libonnx-testdata",
+        "1.12 whose graph is a single supported operator is imported with",
+        "`rill-translate --import-onnx`, lowered with the reference pipeline",
+        "and run by `rill-exec`, then compared at ONNX's backend tolerances",
+        f"(rtol {NODE_RTOL:g}, atol {NODE_ATOL:g}).",
+        "",
+        f"Node tests passed: {passed} of {total}.",
+        "",
+        "| operator | passed | total | failures |",
+        "|---|---|---|---|",
+    ]
+    for op in sorted(by_op):
+        op_cases = by_op[op]
+        op_passed = sum(c.passed for c in op_cases)
+        failures = "<br>".join(f"`{c.name.split('/')[0]}`: {c.reason}"
+                               for c in op_cases if not c.passed)
+        failures = failures.replace("|", "\\|")
+        lines.append(f"| {op} | {op_passed} | {len(op_cases)} | {failures} |")
+    untested = sorted(set(SUPPORTED_OPS) - set(by_op))
+    if untested:
+        lines += ["", "Supported operators without a single-operator node "
+                  "test in libonnx-testdata 1.12 (opset 17 and older): "
+                  + ", ".join(untested) + "."]
+    if models:
+        lines += [
+            "",
+            "## Models",
+            "",
+            "Each model under `data/onnx/` runs on the inputs of its",
+            f"`golden.npz`; the check requires max abs error < {MODEL_ATOL:g}.",
+            "",
+            "| model | result | max abs error | reason |",
+            "|---|---|---|---|",
+        ]
+        for m in models:
+            lines.append(f"| {m.name} | {'pass' if m.passed else 'fail'} | "
+                         f"{m.max_error:.3g} | {m.reason} |")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--node-tests", action="store_true",
+                        help="run the libonnx-testdata node tests")
+    parser.add_argument("--models", action="store_true",
+                        help="check data/onnx/*/golden.npz")
+    parser.add_argument("--ops", default="",
+                        help="comma-separated operator filter for node tests")
+    parser.add_argument("--write-docs", type=pathlib.Path,
+                        help="write the support page (docs/onnx-support.md)")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args(argv)
+
+    ops = set(args.ops.split(",")) if args.ops else set(SUPPORTED_OPS)
+    cases = run_node_tests(NODE_TEST_ROOT, ops, args.verbose) \
+        if args.node_tests else []
+    models = check_golden_models(REPO_ROOT / "data" / "onnx") \
+        if args.models else []
+    if cases:
+        print(f"node tests: {sum(c.passed for c in cases)} of {len(cases)} "
+              "passed")
+    for m in models:
+        print(f"model {m.name}: {'pass' if m.passed else 'FAIL'} "
+              f"(max abs error {m.max_error:.3g}) {m.reason}")
+    if args.write_docs:
+        write_report(args.write_docs, cases, models)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

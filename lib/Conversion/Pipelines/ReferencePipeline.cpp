@@ -64,9 +64,11 @@ void mlir::rill::buildReferencePipeline(OpPassManager &pm) {
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
 
   // Math: widen f16/bf16 math to f32 and expand integer powers into loops.
-  // LLVM intrinsics come first (exp, cos, sqrt, rsqrt as 1 / sqrt, ...)
-  // because math-to-libm would turn rsqrt into a call of rsqrtf, which libm
-  // does not define. libm calls cover the rest (tanh, erf, ...).
+  // LLVM intrinsics come first (exp, tanh, pow, cos, sqrt, rsqrt as
+  // 1 / sqrt, ...), and LLVM code generation turns most of them into libm
+  // calls. They come before math-to-libm because that pass would turn rsqrt
+  // into a call of rsqrtf, which libm does not define. Direct libm calls
+  // cover the ops without an intrinsic (erf, ...).
   pm.addPass(math::createMathExtendToSupportedTypes());
   pm.addPass(createConvertMathToFuncs());
   pm.addPass(createConvertMathToLLVMPass());

@@ -88,7 +88,7 @@ private:
   ScopedDiagnosticHandler handler;
 };
 
-/// Returns the numpy dtype that holds elements of the MLIR `type`, or
+/// Returns the numpy dtype that stores elements of the MLIR `type`, or
 /// std::nullopt. `acceptsUInt8` is set for signless i8.
 std::optional<NumpyDType> getDTypeFor(Type type, bool &acceptsUInt8) {
   acceptsUInt8 = false;

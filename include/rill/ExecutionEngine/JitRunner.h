@@ -72,8 +72,8 @@ struct JitFunction {
   std::vector<JitValueType> arguments;
   std::vector<std::string> resultNames;
   std::vector<JitValueType> results;
-  /// Why the function cannot be called (an argument or result type without
-  /// a numpy equivalent), or empty if it can.
+  /// The reason the function cannot be called (an argument or result type
+  /// without a numpy equivalent), or empty if it can.
   std::string unsupported;
 };
 

@@ -86,7 +86,7 @@ struct NumpyArray {
             bytes.size() / sizeof(T)};
   }
 
-  /// Returns e.g. "float32[2, 3]".
+  /// Returns the dtype and shape as text, for example "float32[2, 3]".
   std::string describe() const;
 };
 

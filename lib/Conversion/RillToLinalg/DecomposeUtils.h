@@ -49,8 +49,8 @@ Value buildNegativeInfinity(OpBuilder &builder, Location loc, Type type);
 Value buildDimIsOne(OpBuilder &builder, Location loc, Value tensor,
                     int64_t dim);
 
-/// Returns 0 where `isOne` holds (a broadcast dimension) and `index`
-/// elsewhere; folds when `isOne` is a constant.
+/// Returns 0 where `isOne` is true (a broadcast dimension) and `index`
+/// elsewhere. Folds to one of the two when `isOne` is a constant.
 Value buildBroadcastIndex(OpBuilder &builder, Location loc, Value index,
                           Value isOne);
 

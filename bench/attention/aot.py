@@ -78,7 +78,7 @@ def compile_mlir(source: str, pipeline: str = "rill-cpu-pipeline",
     temporary = library.with_suffix(".tmp.so")
     _run([CLANG, "-O3", "-march=native", "-shared", "-fPIC", "-Wno-override-module",
           str(llvm_ir), "-o", str(temporary), f"-L{LLVM_LIB}", "-lomp",
-          f"-Wl,-rpath,{LLVM_LIB}"], "clang")
+          f"-Wl,-rpath,{LLVM_LIB}", "-lm"], "clang")
     temporary.rename(library)
     return library
 

@@ -83,11 +83,13 @@ void mlir::rill::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createSCFToControlFlowPass());
 
-  // Remaining math (f16/bf16 widening, libm for what was not approximated).
+  // Remaining math: widen f16/bf16, then LLVM intrinsics before libm, so
+  // that the vector fma and floor of the approximations stay vector
+  // instructions instead of becoming one libm call per lane.
   pm.addPass(math::createMathExtendToSupportedTypes());
   pm.addPass(createConvertMathToFuncs());
-  pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
 
   pm.addPass(createConvertVectorToLLVMPass());
   if (options.openMP)

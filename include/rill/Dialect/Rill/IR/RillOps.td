@@ -125,8 +125,9 @@ def Rill_AttentionOp : Rill_Op<"attention",
 
   let extraClassDeclaration = [{
     /// Returns the scale applied to the scores: the `scale` attribute, or
-    /// `1 / sqrt(D)` when it is absent. Requires a static head size `D`
-    /// when `scale` is absent.
+    /// `1 / sqrt(D)` when it is absent. Callers must check that `D` is
+    /// static when `scale` is absent; with a dynamic `D` the scale is only
+    /// known at run time and the result is NaN.
     double getEffectiveScale();
   }];
 

@@ -35,7 +35,7 @@ def RillSetMaskPass : Pass<"rill-set-mask", "::mlir::ModuleOp"> {
     `rill.layer` is an error. `layers` is `all` or a comma-separated list of
     layer numbers and inclusive ranges, such as `0-3` or `1,4,7` or
     `0,8-11`. Every selected layer must exist in each function that has
-    `rill.attention` ops; functions without them are left alone.
+    `rill.attention` ops. Functions without them are left alone.
 
     Heads. Without `heads`, the whole mask is replaced. With `heads` (same
     list syntax, `all` allowed), only those query heads get the new mask:
@@ -55,11 +55,14 @@ def RillSetMaskPass : Pass<"rill-set-mask", "::mlir::ModuleOp"> {
     Invalid option values, a missing layer or head and a mask that does not
     fit fail the pass with an error that names the option and the value.
 
+    A pattern with spaces must be quoted inside the option string.
+
     Example:
 
     ```
     rill-opt --rill-set-mask="pattern=sinks(4)|window(1020) layers=0-3"
     rill-opt --rill-set-mask="pattern=window(128) heads=0,1 remarks=true"
+    rill-opt --rill-set-mask="pattern='[causal, window(256)]' layers=2"
     ```
   }];
   let options = [
@@ -70,8 +73,8 @@ def RillSetMaskPass : Pass<"rill-set-mask", "::mlir::ModuleOp"> {
            "Layers whose masks to replace: 'all', or layer numbers and "
            "inclusive ranges separated by commas, such as '0-3' or '1,4,7'">,
     Option<"heads", "heads", "std::string", /*default=*/"\"\"",
-           "Query heads that get the new mask, in the syntax of 'layers'; "
-           "empty replaces the whole mask">,
+           "Query heads that get the new mask, in the syntax of 'layers', "
+           "or empty to replace the whole mask">,
     Option<"remarks", "remarks", "bool", /*default=*/"false",
            "Emit a remark on every rill.attention op whose mask is "
            "replaced, with the old and the new mask">,

@@ -414,7 +414,7 @@ func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x
 // -----
 
 func.func @f(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x32xf32>, %p: index) {
-  // expected-error@+1 {{'rill.attention' op attribute 'softcap' failed to satisfy constraint: 32-bit float attribute whose value is positive}}
+  // expected-error@+1 {{'rill.attention' op expects softcap to be positive (got 0.000000e+00)}}
   %0 = rill.attention %q, %k, %v at %p, %p mask(#rill.causal) softcap(0.0)
       : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x32xf32> -> tensor<1x4x8x32xf32>
   return

@@ -196,6 +196,14 @@ LogicalResult AttentionOp::verify() {
   if (failed(verifyAttentionExtras(*this, checker, queryType, keyType)))
     return failure();
 
+  // softcap * tanh(s / softcap) needs a positive cap.
+  if (std::optional<APFloat> softcap = getSoftcap()) {
+    double cap = softcap->convertToDouble();
+    if (!(cap > 0.0))
+      return emitOpError() << "expects softcap to be positive (got " << cap
+                           << ")";
+  }
+
   if (std::optional<int64_t> maskHeads = getMask().getNumHeads()) {
     if (!ShapedType::isDynamic(queryHeads) && *maskHeads != queryHeads)
       return emitOpError() << "expects the per-head mask to have one member "

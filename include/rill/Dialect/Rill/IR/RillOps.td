@@ -12,11 +12,6 @@ include "rill/Dialect/Rill/IR/RillBase.td"
 include "rill/Dialect/Rill/IR/RillAttrs.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
-def Rill_PositiveF32Attr : ConfinedAttr<F32Attr, [
-    AttrConstraint<CPred<"::llvm::cast<::mlir::FloatAttr>($_self)"
-                         ".getValueAsDouble() > 0.0">,
-                   "whose value is positive">]>;
-
 //===----------------------------------------------------------------------===//
 // AttentionOp
 //===----------------------------------------------------------------------===//
@@ -96,7 +91,7 @@ def Rill_AttentionOp : Rill_Op<"attention",
     Optional<AnyRankedTensor>:$sink_logits,
     Rill_MaskAttrInterface:$mask,
     OptionalAttr<F32Attr>:$scale,
-    OptionalAttr<Rill_PositiveF32Attr>:$softcap
+    OptionalAttr<F32Attr>:$softcap
   );
   let results = (outs AnyRankedTensor:$result);
 

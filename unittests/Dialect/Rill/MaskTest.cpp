@@ -45,8 +45,9 @@ protected:
   MLIRContext context;
 };
 
-/// Masks whose tile classification is exact.
-const char *const kPrimitiveMasks[] = {
+/// Masks whose tile classification is exact: the primitives and the
+/// StreamingLLM union.
+const char *const kExactMasks[] = {
     "#rill.full",
     "#rill.causal",
     "#rill.window<1>",
@@ -66,6 +67,9 @@ const char *const kPrimitiveMasks[] = {
     "layer = 2, causal>",
     "#rill.bigbird<block = 2, global = 2, window = 5, random = 0, seed = 0, "
     "causal>",
+    // StreamingLLM: cutting tiles at the sink boundary makes it exact.
+    "#rill.union<[#rill.sinks<4>, #rill.window<6>]>",
+    "#rill.union<[#rill.sinks<1>, #rill.window<1>]>",
 };
 
 /// Compositions, whose tile classification is only required to be sound.
@@ -171,8 +175,8 @@ void checkAllSmallTiles(MaskAttrInterface mask, bool exact) {
           }
 }
 
-TEST_F(MaskTest, PrimitiveTilesExact) {
-  for (const char *text : kPrimitiveMasks) {
+TEST_F(MaskTest, ExactMasksClassifyExactly) {
+  for (const char *text : kExactMasks) {
     MaskAttrInterface mask = parseMask(text);
     ASSERT_TRUE(mask);
     checkRandomTiles(mask, /*exact=*/true, /*numTiles=*/5000, /*seed=*/1);
@@ -195,7 +199,7 @@ TEST_F(MaskTest, LargeTilesSound) {
   std::mt19937 generator(3);
   std::uniform_int_distribution<int64_t> start(0, 5000);
   std::uniform_int_distribution<int64_t> length(1, 64);
-  for (const char *text : kPrimitiveMasks) {
+  for (const char *text : kExactMasks) {
     MaskAttrInterface mask = parseMask(text);
     ASSERT_TRUE(mask);
     for (int tile = 0; tile < 300; ++tile) {
@@ -275,8 +279,8 @@ TEST_F(MaskTest, CacheBounds) {
 
 // The bounds must hold: every visible key is a sink or within the lookback.
 TEST_F(MaskTest, CacheBoundsHold) {
-  SmallVector<std::string> masks(std::begin(kPrimitiveMasks),
-                                 std::end(kPrimitiveMasks));
+  SmallVector<std::string> masks(std::begin(kExactMasks),
+                                 std::end(kExactMasks));
   masks.append(std::begin(kCompositeMasks), std::end(kCompositeMasks));
   for (const std::string &text : masks) {
     MaskAttrInterface mask = parseMask(text);
@@ -438,8 +442,8 @@ TEST_F(MaskTest, BuildVisibleMatchesIsVisible) {
   Location loc = builder.getUnknownLoc();
   Type indexType = builder.getIndexType();
 
-  SmallVector<std::string> masks(std::begin(kPrimitiveMasks),
-                                 std::end(kPrimitiveMasks));
+  SmallVector<std::string> masks(std::begin(kExactMasks),
+                                 std::end(kExactMasks));
   masks.append(std::begin(kCompositeMasks), std::end(kCompositeMasks));
   for (const std::string &text : masks) {
     MaskAttrInterface mask = parseMask(text);

@@ -449,16 +449,60 @@ bool UnionAttr::isVisible(int64_t q, int64_t k, int64_t head) const {
   });
 }
 
+/// Classifies a tile of a union (`isUnion`) or an intersection of `masks`
+/// by members alone: a union is full when a member is full and empty when
+/// all are, an intersection the other way round.
+static TileKind classifyByMembers(ArrayAttr masks, bool isUnion,
+                                  int64_t qBegin, int64_t qEnd,
+                                  int64_t kBegin, int64_t kEnd,
+                                  int64_t head) {
+  TileKind decisive = isUnion ? TileKind::Full : TileKind::Empty;
+  TileKind unanimous = isUnion ? TileKind::Empty : TileKind::Full;
+  bool allUnanimous = true;
+  for (MaskAttrInterface member : getMembers(masks)) {
+    TileKind kind = member.classifyTile(qBegin, qEnd, kBegin, kEnd, head);
+    if (kind == decisive)
+      return decisive;
+    allUnanimous &= kind == unanimous;
+  }
+  return allUnanimous ? unanimous : TileKind::Partial;
+}
+
+/// Classifies a tile of a union or intersection after cutting its key
+/// range at every member's sink boundary, then combines the pieces. Sinks
+/// change behaviour at that boundary, so without the cut a StreamingLLM
+/// tile straddling it would be partial although each side is full.
+static TileKind classifyComposition(ArrayAttr masks, bool isUnion,
+                                    int64_t qBegin, int64_t qEnd,
+                                    int64_t kBegin, int64_t kEnd,
+                                    int64_t head) {
+  if (isEmptyTile(qBegin, qEnd, kBegin, kEnd))
+    return TileKind::Empty;
+
+  SmallVector<int64_t> cuts = {kBegin, kEnd};
+  for (MaskAttrInterface member : getMembers(masks)) {
+    int64_t boundary = member.getNumSinkKeys();
+    if (boundary > kBegin && boundary < kEnd)
+      cuts.push_back(boundary);
+  }
+  llvm::sort(cuts);
+  cuts.erase(llvm::unique(cuts), cuts.end());
+
+  std::optional<TileKind> combined;
+  for (size_t piece = 0; piece + 1 < cuts.size(); ++piece) {
+    TileKind kind = classifyByMembers(masks, isUnion, qBegin, qEnd,
+                                      cuts[piece], cuts[piece + 1], head);
+    if (kind == TileKind::Partial || (combined && *combined != kind))
+      return TileKind::Partial;
+    combined = kind;
+  }
+  return *combined;
+}
+
 TileKind UnionAttr::classifyTile(int64_t qBegin, int64_t qEnd, int64_t kBegin,
                                  int64_t kEnd, int64_t head) const {
-  bool allEmpty = true;
-  for (MaskAttrInterface member : getMembers(getMasks())) {
-    TileKind kind = member.classifyTile(qBegin, qEnd, kBegin, kEnd, head);
-    if (kind == TileKind::Full)
-      return TileKind::Full;
-    allEmpty &= kind == TileKind::Empty;
-  }
-  return allEmpty ? TileKind::Empty : TileKind::Partial;
+  return classifyComposition(getMasks(), /*isUnion=*/true, qBegin, qEnd,
+                             kBegin, kEnd, head);
 }
 
 std::optional<int64_t> UnionAttr::getNumHeads() const {
@@ -489,14 +533,8 @@ bool IntersectAttr::isVisible(int64_t q, int64_t k, int64_t head) const {
 TileKind IntersectAttr::classifyTile(int64_t qBegin, int64_t qEnd,
                                      int64_t kBegin, int64_t kEnd,
                                      int64_t head) const {
-  bool allFull = true;
-  for (MaskAttrInterface member : getMembers(getMasks())) {
-    TileKind kind = member.classifyTile(qBegin, qEnd, kBegin, kEnd, head);
-    if (kind == TileKind::Empty)
-      return TileKind::Empty;
-    allFull &= kind == TileKind::Full;
-  }
-  return allFull ? TileKind::Full : TileKind::Partial;
+  return classifyComposition(getMasks(), /*isUnion=*/false, qBegin, qEnd,
+                             kBegin, kEnd, head);
 }
 
 /// Returns the member whose cache bound (sinks plus lookback) is smallest,

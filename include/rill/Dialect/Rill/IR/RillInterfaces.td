@@ -41,7 +41,10 @@ def Rill_MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
         with an empty range is `Empty`. Primitive masks are exact, so they
         return `Partial` only for tiles that mix visible and hidden pairs.
         Unions, intersections and per-head masks are sound but may return
-        `Partial` for a tile that is in fact empty or full.
+        `Partial` for a tile that is in fact empty or full. They classify the
+        key range on each side of every member's sink boundary separately,
+        which makes the StreamingLLM union of sinks and a causal window
+        exact.
       }],
       "::mlir::rill::TileKind", "classifyTile",
       (ins "int64_t":$qBegin, "int64_t":$qEnd, "int64_t":$kBegin,

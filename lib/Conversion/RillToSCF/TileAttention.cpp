@@ -103,6 +103,11 @@ private:
   void buildKeyTileWithTest(Value keyTile, Value isFull);
   void buildRowUpdate(Value head, Value row, Value queryRow, Value keyStart,
                       Value keyRows, TileMode mode);
+  void buildTransposedQuery();
+  void buildRowLaneUpdate(Value headInGroup, Value head, Value keyStart,
+                          Value keyRows, TileMode mode);
+  Value buildRowLaneScores(ArrayRef<Value> dots, Value head, Value keyRow,
+                           TileMode mode);
   void buildFinalize();
 
   RewriterBase &b;
@@ -124,10 +129,14 @@ private:
   double scale = 1.0;
   std::optional<double> softcap;
   std::optional<StaticTileSchedule> staticSchedule;
+  /// Whether query rows occupy vector lanes (prefill blocks, see
+  /// buildRowLaneUpdate) instead of head-dimension elements.
+  bool rowLanes = false;
 
   // Per block values, set by buildBlock.
   Value batch, group, queryBlock, queryStart, queryRows, rowCapacity;
   Value maxBuffer, sumBuffer, accBuffer, scoreBuffer;
+  Value transposedQuery, alphaBuffer;
 };
 
 } // namespace
@@ -238,6 +247,11 @@ Value TiledAttentionBuilder::build() {
   if (!queryType.isDynamicDim(2))
     queryTile = std::max<int64_t>(1, std::min(queryTile,
                                                queryType.getDimSize(2)));
+  // Blocks of at least one full vector of query rows without a bias put
+  // the rows in vector lanes. The bias would need a strided gather per key.
+  rowLanes = !bias && !queryType.isDynamicDim(2) &&
+             queryType.getDimSize(2) >= options.vectorWidth &&
+             options.queryTile == options.vectorWidth;
   numQueryBlocks = ceilDiv(numQueries, queryTile);
   numKeyTiles = ceilDiv(numKeys, options.keyTile);
 
@@ -346,9 +360,22 @@ void TiledAttentionBuilder::buildBlock(Value batchIndex, Value groupIndex,
       b, loc,
       MemRefType::get({ShapedType::kDynamic, paddedValueDim}, f32Type),
       ValueRange{rowCapacity}, b.getI64IntegerAttr(64));
-  scoreBuffer = memref::AllocaOp::create(
-      b, loc, MemRefType::get({paddedKeyTile}, f32Type), ValueRange{},
-      b.getI64IntegerAttr(64));
+  if (rowLanes) {
+    scoreBuffer = memref::AllocaOp::create(
+        b, loc, MemRefType::get({paddedKeyTile, options.vectorWidth}, f32Type),
+        ValueRange{}, b.getI64IntegerAttr(64));
+    alphaBuffer = memref::AllocaOp::create(
+        b, loc, MemRefType::get({options.vectorWidth}, f32Type), ValueRange{},
+        b.getI64IntegerAttr(64));
+    transposedQuery = memref::AllocaOp::create(
+        b, loc,
+        MemRefType::get({ShapedType::kDynamic, options.vectorWidth}, f32Type),
+        ValueRange{mul(groupSize, index(headDim))}, b.getI64IntegerAttr(64));
+  } else {
+    scoreBuffer = memref::AllocaOp::create(
+        b, loc, MemRefType::get({paddedKeyTile}, f32Type), ValueRange{},
+        b.getI64IntegerAttr(64));
+  }
 
   Value negInf = negativeInfinity();
   Value zeroF = f32(0.0);
@@ -363,6 +390,9 @@ void TiledAttentionBuilder::buildBlock(Value batchIndex, Value groupIndex,
           ValueRange{row, index(chunk * options.vectorWidth)});
     return SmallVector<Value>{};
   });
+
+  if (rowLanes)
+    buildTransposedQuery();
 
   if (staticSchedule)
     buildStaticSchedule(*staticSchedule);
@@ -493,6 +523,10 @@ void TiledAttentionBuilder::buildKeyTile(Value tile, TileMode mode) {
   // key and value tile, which stays in the L1/L2 cache meanwhile.
   forLoop(index(0), groupSize, {}, [&](Value headInGroup, ValueRange) {
     Value head = add(mul(group, groupSize), headInGroup);
+    if (rowLanes) {
+      buildRowLaneUpdate(headInGroup, head, keyStart, keyRows, mode);
+      return SmallVector<Value>{};
+    }
     forLoop(index(0), queryRows, {}, [&](Value rowInBlock, ValueRange) {
       Value row = add(mul(headInGroup, index(queryTile)), rowInBlock);
       Value queryRow = add(queryStart, rowInBlock);
@@ -634,6 +668,195 @@ void TiledAttentionBuilder::buildRowUpdate(Value head, Value row,
   for (int64_t chunk = 0; chunk < numValueChunks; ++chunk)
     vector::StoreOp::create(b, loc, valueLoop.getResult(chunk), accBuffer,
                             ValueRange{row, index(chunk * width)});
+}
+
+// Row lanes: transposedQuery[hh * D + d][i] = scale * query[b, h, i, d]
+// for the block's rows i, zero for lanes past the last row. Folding the
+// scale here saves one multiply per score.
+void TiledAttentionBuilder::buildTransposedQuery() {
+  Value zeroVector = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vectorType(), b.getF32FloatAttr(0.0)));
+  Value scaleValue = f32(scale);
+  forLoop(index(0), groupSize, {}, [&](Value headInGroup, ValueRange) {
+    Value head = add(mul(group, groupSize), headInGroup);
+    Value base = mul(headInGroup, index(headDim));
+    for (int64_t d = 0; d < headDim; ++d)
+      vector::StoreOp::create(b, loc, zeroVector, transposedQuery,
+                              ValueRange{add(base, index(d)), index(0)});
+    forLoop(index(0), queryRows, {}, [&](Value rowInBlock, ValueRange) {
+      Value queryRow = add(queryStart, rowInBlock);
+      for (int64_t d = 0; d < headDim; ++d) {
+        Value element = memref::LoadOp::create(
+            b, loc, query, ValueRange{batch, head, queryRow, index(d)});
+        element = arith::MulFOp::create(b, loc, element, scaleValue);
+        memref::StoreOp::create(b, loc, element, transposedQuery,
+                                ValueRange{add(base, index(d)), rowInBlock});
+      }
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+// Applies soft-capping and, on partial tiles, the mask to the scores of
+// one key for all rows of the block (one lane per row).
+Value TiledAttentionBuilder::buildRowLaneScores(ArrayRef<Value> dots,
+                                                Value head, Value keyRow,
+                                                TileMode mode) {
+  Value scores = dots.front();
+  if (softcap) {
+    Value cap = vector::BroadcastOp::create(b, loc, vectorType(),
+                                            f32(*softcap));
+    Value tanh = math::TanhOp::create(
+        b, loc, arith::DivFOp::create(b, loc, scores, cap));
+    scores = arith::MulFOp::create(b, loc, tanh, cap);
+  }
+  if (mode == TileMode::Full)
+    return scores;
+
+  // The predicate takes scalar positions, so evaluate it once per lane.
+  auto maskType = VectorType::get({options.vectorWidth}, b.getI1Type());
+  Value visible = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(maskType, false));
+  Value keyPosition = add(kPos, keyRow);
+  Value firstQuery = add(qPos, queryStart);
+  for (int64_t lane = 0; lane < options.vectorWidth; ++lane) {
+    Value lanePredicate = mask.buildVisible(b, loc, add(firstQuery, index(lane)),
+                                            keyPosition, head);
+    visible = vector::InsertOp::create(b, loc, lanePredicate, visible,
+                                       ArrayRef<int64_t>{lane});
+  }
+  Value negInfVector =
+      vector::BroadcastOp::create(b, loc, vectorType(), negativeInfinity());
+  return arith::SelectOp::create(b, loc, visible, scores, negInfVector);
+}
+
+// One key tile for one query head with the block's query rows in vector
+// lanes: a score vector per key is a sum over d of transposedQuery[d]
+// times the broadcast key element, so no horizontal reduction is needed and
+// the online softmax runs lane-wise. Four keys share each query load.
+void TiledAttentionBuilder::buildRowLaneUpdate(Value headInGroup, Value head,
+                                               Value keyStart, Value keyRows,
+                                               TileMode mode) {
+  int64_t width = options.vectorWidth;
+  constexpr int64_t kKeysPerStep = 4;
+  Value queryBase = mul(headInGroup, index(headDim));
+  Value rowBase = mul(headInGroup, index(width));
+  Value zeroVector = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vectorType(), b.getF32FloatAttr(0.0)));
+  Value negInfVector =
+      vector::BroadcastOp::create(b, loc, vectorType(), negativeInfinity());
+
+  // Scores of `count` keys from `firstKey` on, stored in the score buffer;
+  // returns the running lane-wise maximum.
+  auto scoreKeys = [&](Value firstKey, int64_t count, Value runningMax) {
+    SmallVector<Value> dots(count, zeroVector);
+    for (int64_t d = 0; d < headDim; ++d) {
+      Value queryColumn = vector::LoadOp::create(
+          b, loc, vectorType(), transposedQuery,
+          ValueRange{add(queryBase, index(d)), index(0)});
+      for (int64_t k = 0; k < count; ++k) {
+        Value keyRow = add(keyStart, add(firstKey, index(k)));
+        Value element = memref::LoadOp::create(
+            b, loc, key, ValueRange{batch, group, keyRow, index(d)});
+        Value broadcast =
+            vector::BroadcastOp::create(b, loc, vectorType(), element);
+        dots[k] = vector::FMAOp::create(b, loc, queryColumn, broadcast,
+                                        dots[k]);
+      }
+    }
+    for (int64_t k = 0; k < count; ++k) {
+      Value keyInTile = add(firstKey, index(k));
+      Value scores = buildRowLaneScores(dots[k], head,
+                                        add(keyStart, keyInTile), mode);
+      vector::StoreOp::create(b, loc, scores, scoreBuffer,
+                              ValueRange{keyInTile, index(0)});
+      runningMax = arith::MaxNumFOp::create(b, loc, runningMax, scores);
+    }
+    return runningMax;
+  };
+
+  Value numSteps = arith::DivSIOp::create(b, loc, keyRows,
+                                          index(kKeysPerStep));
+  auto steps = forLoop(index(0), numSteps, {negInfVector},
+                       [&](Value step, ValueRange args) {
+                         Value firstKey = mul(step, index(kKeysPerStep));
+                         return SmallVector<Value>{
+                             scoreKeys(firstKey, kKeysPerStep, args[0])};
+                       });
+  auto remainder = forLoop(mul(numSteps, index(kKeysPerStep)), keyRows,
+                           {steps.getResult(0)},
+                           [&](Value keyInTile, ValueRange args) {
+                             return SmallVector<Value>{
+                                 scoreKeys(keyInTile, 1, args[0])};
+                           });
+  Value tileMax = remainder.getResult(0);
+
+  // Lane-wise online softmax, with the same -inf handling as the scalar
+  // path.
+  Value oldMax = vector::LoadOp::create(b, loc, vectorType(), maxBuffer,
+                                        rowBase);
+  Value newMax = arith::MaxNumFOp::create(b, loc, oldMax, tileMax);
+  Value isEmptyRow = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                           newMax, negInfVector);
+  Value shift = arith::SelectOp::create(b, loc, isEmptyRow, zeroVector,
+                                        newMax);
+  Value alpha = math::ExpOp::create(
+      b, loc, arith::SubFOp::create(b, loc, oldMax, shift));
+  auto probabilities = forLoop(
+      index(0), keyRows, {zeroVector}, [&](Value keyInTile, ValueRange args) {
+        Value scores = vector::LoadOp::create(b, loc, vectorType(),
+                                              scoreBuffer,
+                                              ValueRange{keyInTile, index(0)});
+        Value probability = math::ExpOp::create(
+            b, loc, arith::SubFOp::create(b, loc, scores, shift));
+        vector::StoreOp::create(b, loc, probability, scoreBuffer,
+                                ValueRange{keyInTile, index(0)});
+        return SmallVector<Value>{
+            arith::AddFOp::create(b, loc, args[0], probability)};
+      });
+  Value oldSum = vector::LoadOp::create(b, loc, vectorType(), sumBuffer,
+                                        rowBase);
+  Value newSum = arith::AddFOp::create(
+      b, loc, arith::MulFOp::create(b, loc, oldSum, alpha),
+      probabilities.getResult(0));
+  vector::StoreOp::create(b, loc, newSum, sumBuffer, rowBase);
+  vector::StoreOp::create(b, loc, newMax, maxBuffer, rowBase);
+  vector::StoreOp::create(b, loc, alpha, alphaBuffer, index(0));
+
+  // acc[row] = acc[row] * alpha[row] + sum_j p[j][row] * value[j, :].
+  forLoop(index(0), queryRows, {}, [&](Value rowInBlock, ValueRange) {
+    Value row = add(rowBase, rowInBlock);
+    Value rowAlpha = memref::LoadOp::create(b, loc, alphaBuffer, rowInBlock);
+    Value alphaVector =
+        vector::BroadcastOp::create(b, loc, vectorType(), rowAlpha);
+    SmallVector<Value> accChunks;
+    for (int64_t chunk = 0; chunk < numValueChunks; ++chunk) {
+      Value acc = vector::LoadOp::create(b, loc, vectorType(), accBuffer,
+                                         ValueRange{row, index(chunk * width)});
+      accChunks.push_back(arith::MulFOp::create(b, loc, acc, alphaVector));
+    }
+    auto valueLoop = forLoop(
+        index(0), keyRows, accChunks, [&](Value keyInTile, ValueRange args) {
+          Value keyRow = add(keyStart, keyInTile);
+          Value probability = memref::LoadOp::create(
+              b, loc, scoreBuffer, ValueRange{keyInTile, rowInBlock});
+          Value broadcast =
+              vector::BroadcastOp::create(b, loc, vectorType(), probability);
+          SmallVector<Value> updated;
+          for (int64_t chunk = 0; chunk < numValueChunks; ++chunk) {
+            Value valueChunk = loadRowChunk(
+                value, {batch, group, keyRow, index(0)}, chunk, valueDim);
+            updated.push_back(vector::FMAOp::create(b, loc, broadcast,
+                                                    valueChunk, args[chunk]));
+          }
+          return updated;
+        });
+    for (int64_t chunk = 0; chunk < numValueChunks; ++chunk)
+      vector::StoreOp::create(b, loc, valueLoop.getResult(chunk), accBuffer,
+                              ValueRange{row, index(chunk * width)});
+    return SmallVector<Value>{};
+  });
 }
 
 void TiledAttentionBuilder::buildFinalize() {

@@ -323,3 +323,23 @@ def test_rotary_interleaved_tables_index_positions(tmp_path):
                         {"x": x, "positions": positions, "cos": cos, "sin": sin})["out"]
     expected = rotary(x, positions[:, None, :], rotary_dim=4, interleaved=True)
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_attention_bigbird_random_blocks(tmp_path):
+    # BigBird's predicate replays its random-block draws in an scf.while
+    # inside the linalg.generic body, which the pipeline must lower too.
+    rng = np.random.default_rng(13)
+    inputs = random_attention_inputs(rng, batch=1, q_heads=2, kv_heads=2, q_len=12, k_len=12,
+                                     head_dim=4)
+    check_attention(tmp_path, inputs, 0, 0,
+                    "#rill.bigbird<block = 2, global = 1, window = 3, random = 1, seed = 5>",
+                    "bigbird(block=2,global=1,window=3,random=1,seed=5)")
+
+
+def test_attention_dilated_and_chunked(tmp_path):
+    rng = np.random.default_rng(14)
+    inputs = random_attention_inputs(rng, batch=1, q_heads=2, kv_heads=1, q_len=10, k_len=10,
+                                     head_dim=4)
+    check_attention(tmp_path, inputs, 0, 0,
+                    "#rill.intersect<[#rill.dilated<window = 3, dilation = 2>, #rill.chunked<6>]>",
+                    "dilated(window=3,dilation=2) & chunked(6)")

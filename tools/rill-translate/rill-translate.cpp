@@ -12,6 +12,7 @@
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Support/FileUtilities.h"
@@ -50,6 +51,30 @@ static llvm::cl::opt<bool>
     emitBytecode("emit-bytecode",
                  llvm::cl::desc("Write MLIR bytecode instead of text"));
 
+/// Prints "<file>: error: <message>" with the model file taken from the
+/// diagnostic's location (importer locations carry no line numbers).
+static LogicalResult printDiagnostic(Diagnostic &diag) {
+  std::string file = "rill-translate";
+  diag.getLocation()->walk([&](Location loc) {
+    if (auto fileLoc = dyn_cast<FileLineColLoc>(loc)) {
+      file = fileLoc.getFilename().str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  llvm::StringRef severity = "error";
+  if (diag.getSeverity() == DiagnosticSeverity::Warning)
+    severity = "warning";
+  else if (diag.getSeverity() == DiagnosticSeverity::Note)
+    severity = "note";
+  else if (diag.getSeverity() == DiagnosticSeverity::Remark)
+    severity = "remark";
+  llvm::errs() << file << ": " << severity << ": " << diag.str() << "\n";
+  for (Diagnostic &note : diag.getNotes())
+    llvm::errs() << file << ": note: " << note.str() << "\n";
+  return success();
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   registerAsmPrinterCLOptions();
@@ -63,6 +88,7 @@ int main(int argc, char **argv) {
   }
 
   MLIRContext context;
+  ScopedDiagnosticHandler diagnostics(&context, printDiagnostic);
   rill::ONNXImportOptions options;
   options.entryName = entryName;
   options.maxDenseElements = maxDenseElements;

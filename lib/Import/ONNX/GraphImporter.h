@@ -18,6 +18,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -51,7 +52,7 @@ class GraphImporter;
 class NodeContext {
 public:
   NodeContext(GraphImporter &importer, const onnx::NodeProto &node,
-              Location loc, int64_t opset);
+              int64_t index, Location loc, int64_t opset);
 
   const onnx::NodeProto &getNode() const { return node; }
   int64_t getOpset() const { return opset; }
@@ -109,9 +110,14 @@ public:
 private:
   GraphImporter &importer;
   const onnx::NodeProto &node;
+  int64_t index;
   Location loc;
   int64_t opset;
 };
+
+/// Returns "node 'name' (OpType)", or "node #index (unnamed) (OpType)" for
+/// nodes without a name, for diagnostics.
+std::string describeNode(const onnx::NodeProto &node, int64_t index);
 
 /// Converts one node. Returns failure after emitting an error.
 using OpConverter = LogicalResult (*)(NodeContext &);
@@ -161,6 +167,12 @@ public:
   std::optional<TensorValue> lookup(const std::string &name);
   void define(const std::string &name, TensorValue value);
 
+  /// Returns whether importing the initializer `name` failed (and was
+  /// reported).
+  bool hasFailedInitializer(const std::string &name) const {
+    return failedInitializers.contains(name);
+  }
+
   /// Registers initializers, which are imported when first used.
   void addInitializer(onnx::TensorProto *tensor);
 
@@ -180,6 +192,7 @@ private:
   int64_t maxDenseElements;
   llvm::StringMap<TensorValue> values;
   llvm::StringMap<onnx::TensorProto *> initializers;
+  llvm::StringSet<> failedInitializers;
 };
 
 } // namespace mlir::rill::onnx_import

@@ -97,8 +97,8 @@ static std::string formatType(Type type) {
 //===----------------------------------------------------------------------===//
 
 NodeContext::NodeContext(GraphImporter &importer, const onnx::NodeProto &node,
-                         Location loc, int64_t opset)
-    : importer(importer), node(node), loc(loc), opset(opset) {}
+                         int64_t index, Location loc, int64_t opset)
+    : importer(importer), node(node), index(index), loc(loc), opset(opset) {}
 
 OpBuilder &NodeContext::getBuilder() { return importer.getBuilder(); }
 
@@ -175,9 +175,16 @@ NodeContext::getInts(llvm::StringRef name) const {
   return SmallVector<int64_t>(attr->ints().begin(), attr->ints().end());
 }
 
+std::string mlir::rill::onnx_import::describeNode(const onnx::NodeProto &node,
+                                                 int64_t index) {
+  std::string name = node.name().empty()
+                         ? "#" + std::to_string(index) + " (unnamed)"
+                         : "'" + node.name() + "'";
+  return "node " + name + " (" + node.op_type() + ")";
+}
+
 InFlightDiagnostic NodeContext::emitError() {
-  return mlir::emitError(loc) << "node '" << node.name() << "' ("
-                              << node.op_type() << "): ";
+  return mlir::emitError(loc) << describeNode(node, index) << ": ";
 }
 
 FailureOr<int64_t> NodeContext::normalizeAxis(int64_t axis, int64_t rank) {
@@ -249,9 +256,13 @@ std::optional<TensorValue> GraphImporter::lookup(const std::string &name) {
   Location loc = NameLoc::get(builder.getStringAttr(name),
                               FileLineColLoc::get(builder.getContext(),
                                                   modelPath, 0, 0));
-  FailureOr<TensorValue> value = importTensor(*init->second, loc);
-  if (failed(value))
+  if (failedInitializers.contains(name))
     return std::nullopt;
+  FailureOr<TensorValue> value = importTensor(*init->second, loc);
+  if (failed(value)) {
+    failedInitializers.insert(name);
+    return std::nullopt;
+  }
   values[name] = *value;
   return *value;
 }
@@ -544,7 +555,7 @@ private:
   LogicalResult checkDeclaredType(const onnx::ValueInfoProto &info,
                                   Value value, llvm::StringRef what);
   Location getNodeLoc(const onnx::NodeProto &node);
-  LogicalResult importNode(const onnx::NodeProto &node);
+  LogicalResult importNode(const onnx::NodeProto &node, int64_t index);
   FailureOr<Value> reconcileOutput(const onnx::ValueInfoProto &info,
                                    Value value);
 
@@ -569,15 +580,15 @@ int64_t ModelImporter::getOpset(llvm::StringRef domain) const {
 
 LogicalResult ModelImporter::checkSupported() {
   std::vector<std::string> unsupported;
-  for (const onnx::NodeProto &node : model.graph().node()) {
+  for (auto [index, node] : llvm::enumerate(model.graph().node())) {
     int64_t opset = getOpset(node.domain());
     if (findOp(node.domain(), node.op_type(), opset))
       continue;
     std::string domain = node.domain().empty() ? "ai.onnx" : node.domain();
     unsupported.push_back("  domain '" + domain + "', op '" +
                           node.op_type() + "', opset " +
-                          std::to_string(opset) + ", node '" + node.name() +
-                          "'");
+                          std::to_string(opset) + ", " +
+                          describeNode(node, index));
   }
   if (unsupported.empty())
     return success();
@@ -689,12 +700,13 @@ Location ModelImporter::getNodeLoc(const onnx::NodeProto &node) {
   return NameLoc::get(StringAttr::get(ctx, name), fileLoc);
 }
 
-LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
+LogicalResult ModelImporter::importNode(const onnx::NodeProto &node,
+                                        int64_t index) {
   int64_t opset = getOpset(node.domain());
   const OpSupport *op = findOp(node.domain(), node.op_type(), opset);
   assert(op && "checkSupported accepted the node");
   Location loc = getNodeLoc(node);
-  NodeContext context(graph, node, loc, opset);
+  NodeContext context(graph, node, index, loc, opset);
 
   // Every named input must exist before the converter runs.
   for (int64_t i = 0; i < node.input_size(); ++i) {
@@ -702,6 +714,8 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node) {
       continue;
     if (!graph.lookup(node.input(i))) {
       // A failed initializer import already reported its error.
+      if (graph.hasFailedInitializer(node.input(i)))
+        return failure();
       context.emitError() << "input '" << node.input(i)
                           << "' is not defined by any graph input, "
                              "initializer or earlier node";
@@ -775,8 +789,8 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
     graph.define(info->name(), TensorValue{body->getArgument(i)});
   }
 
-  for (const onnx::NodeProto &node : g.node())
-    if (failed(importNode(node)))
+  for (auto [index, node] : llvm::enumerate(g.node()))
+    if (failed(importNode(node, index)))
       return nullptr;
 
   SmallVector<Value> results;

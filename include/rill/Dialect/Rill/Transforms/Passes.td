@@ -86,4 +86,57 @@ def RillSetMaskPass : Pass<"rill-set-mask", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::rill::RillDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// rill-fuse-attention
+//===----------------------------------------------------------------------===//
+
+def RillFuseAttentionPass : Pass<"rill-fuse-attention", "::mlir::ModuleOp"> {
+  let summary = "Fuse decomposed attention and RoPE into rill ops";
+  let description = [{
+    Rewrites attention written out as tensor-level linalg ops, as the ONNX
+    importer emits it for torch.onnx and optimum exports, into
+    `rill.attention`, and rotate-half RoPE subgraphs into `rill.rotary`.
+
+    Attention is matched from the contraction with the values backwards:
+    the softmax over the last axis (max-reduce, subtract, exp, sum-reduce,
+    divide, or `linalg.softmax`), the masks and scale applied to the
+    scores, and the contraction of queries with transposed keys. Constant
+    factors on the scores or on the queries and keys become `scale`.
+    Grouped-query repetition of keys and values (expand and reshape) is
+    removed, so the op reads `[B, Hkv, T, D]` keys and values.
+
+    With `recognize-masks`, comparisons of query and key positions (from
+    Range, Trilu-like index comparisons or a lower-triangular constant)
+    become `#rill.causal` or `#rill.window<...>`. Every mask term that is
+    not recognised, such as a padding mask from a runtime attention_mask,
+    becomes the `bias` operand, and the op gets a remark that says why.
+
+    RoPE is matched as `x * cos + concat(-x2, x1) * sin`, with cos and sin
+    gathered from constant tables by position ids.
+
+    See docs/fusion.md for the recognised forms and their limits.
+  }];
+  let options = [
+    Option<"recognizeMasks", "recognize-masks", "bool", /*default=*/"true",
+           "Turn position comparisons in attention masks into mask "
+           "attributes; when false, every mask becomes a bias">,
+    Option<"fuseRotary", "fuse-rotary", "bool", /*default=*/"true",
+           "Also rewrite RoPE subgraphs into rill.rotary">,
+    Option<"remarks", "remarks", "bool", /*default=*/"true",
+           "Emit remarks on fused ops whose mask was kept as a bias">,
+  ];
+  let statistics = [
+    Statistic<"numAttentionFused", "attention-fused",
+              "Number of rill.attention ops created">,
+    Statistic<"numRotaryFused", "rotary-fused",
+              "Number of rill.rotary ops created">,
+  ];
+  let dependentDialects = [
+    "::mlir::rill::RillDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // RILL_DIALECT_RILL_TRANSFORMS_PASSES_TD

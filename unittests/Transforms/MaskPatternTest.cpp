@@ -16,6 +16,7 @@
 
 #include "gtest/gtest.h"
 
+#include <random>
 #include <string>
 
 using namespace mlir;
@@ -206,6 +207,64 @@ TEST_F(MaskPatternTest, PrintThenParseIsIdentity) {
     MaskAttrInterface reparsed = parse(printed);
     EXPECT_EQ(Attribute(reparsed), Attribute(mask)) << "printed " << printed;
     EXPECT_EQ(printMaskPattern(reparsed), printed);
+  }
+}
+
+/// Builds a random mask attribute of at most `depth` levels of unions and
+/// intersections, with per-head lists of `numHeads` members where allowed.
+Attribute buildRandomMask(MLIRContext &context, std::mt19937_64 &random,
+                          int depth, int64_t numHeads, bool allowPerHead) {
+  auto pick = [&](int64_t count) {
+    return static_cast<int64_t>(random() % static_cast<uint64_t>(count));
+  };
+
+  int64_t kind = pick(depth > 0 ? 10 : 7);
+  if (kind == 9 && !allowPerHead)
+    kind = pick(7);
+  switch (kind) {
+  case 0:
+    return FullAttr::get(&context);
+  case 1:
+    return CausalAttr::get(&context);
+  case 2:
+    return WindowAttr::get(&context, pick(1000), pick(2) ? pick(50) : 0);
+  case 3:
+    return SinksAttr::get(&context, pick(16));
+  case 4:
+    return DilatedAttr::get(&context, 1 + pick(64), 1 + pick(8));
+  case 5:
+    return ChunkedAttr::get(&context, 1 + pick(4096));
+  case 6:
+    return BigBirdAttr::get(&context, 1 + pick(128), pick(4), 1 + 2 * pick(4),
+                            pick(4), random(), /*layer=*/0, pick(2) == 1);
+  default:
+    break;
+  }
+
+  // Compositions have at least two members, because a single member prints
+  // as the member itself.
+  SmallVector<Attribute> members;
+  int64_t numMembers = kind == 9 ? numHeads : 2 + pick(3);
+  for (int64_t index = 0; index < numMembers; ++index)
+    members.push_back(buildRandomMask(context, random, depth - 1, numHeads,
+                                      /*allowPerHead=*/kind != 9));
+  ArrayAttr array = ArrayAttr::get(&context, members);
+  if (kind == 7)
+    return UnionAttr::get(&context, array);
+  if (kind == 8)
+    return IntersectAttr::get(&context, array);
+  return PerHeadAttr::get(&context, array);
+}
+
+TEST_F(MaskPatternTest, RandomMasksRoundTrip) {
+  std::mt19937_64 random(20261204);
+  for (int iteration = 0; iteration < 2000; ++iteration) {
+    Attribute mask = buildRandomMask(context, random, /*depth=*/3,
+                                     /*numHeads=*/3, /*allowPerHead=*/true);
+    std::string printed = printMaskPattern(mask);
+    SCOPED_TRACE(printed);
+    ASSERT_FALSE(printed.empty());
+    EXPECT_EQ(Attribute(parse(printed)), mask);
   }
 }
 

@@ -52,7 +52,7 @@ struct ParamValue {
   /// The absolute value of an integer literal, as wide as it needs to be.
   APInt magnitude;
 
-  /// Formats the value as the Python reference prints it in messages.
+  /// Formats the value for messages: decimal digits or `true`/`false`.
   std::string str() const {
     if (isBool)
       return boolValue ? "true" : "false";

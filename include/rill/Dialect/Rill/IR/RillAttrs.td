@@ -121,8 +121,7 @@ def Rill_ChunkedAttr : Rill_MaskAttr<"Chunked", "chunked"> {
   let summary = "Causal attention inside fixed-size chunks";
   let description = [{
     `visible(q, k) = floor(q / size) == floor(k / size) and k <= q`: a query
-    sees the earlier keys of its own chunk only (chunked local attention as
-    in Llama 4). The lookback is `size`.
+    sees the earlier keys of its own chunk only. The lookback is `size`.
 
     Invariant: `size >= 1`.
 
@@ -150,13 +149,16 @@ def Rill_BigBirdAttr : Rill_MaskAttr<"BigBird", "bigbird"> {
 
     With `causal`, the key must also satisfy `k <= q`.
 
-    Random blocks are drawn from the candidates `0..qb`. When there are at
-    most `random` candidates all of them are taken. Otherwise, with wrapping
-    unsigned 64-bit arithmetic and `splitmix64` the standard finalizer
-    (add 0x9E3779B97F4A7C15, then xor-shift-multiply by 0xBF58476D1CE4E5B9
-    and 0x94D049BB133111EB, then xor-shift by 31):
+    Random blocks are drawn from the candidates `0..qb` and may coincide
+    with window or global blocks. When there are at most `random`
+    candidates all of them are taken. Otherwise, with wrapping unsigned
+    64-bit arithmetic:
 
     ```
+    splitmix64(z): z = z + 0x9E3779B97F4A7C15
+                   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+                   z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+                   return z ^ (z >> 31)
     state = splitmix64(seed)
     state = splitmix64(state ^ layer)
     state = splitmix64(state ^ head)
@@ -170,8 +172,9 @@ def Rill_BigBirdAttr : Rill_MaskAttr<"BigBird", "bigbird"> {
     numpy reference `rill.reference.masks.bigbird_random_blocks`.
 
     Invariants: `block >= 1`, `global >= 0`, `window >= 1` and odd,
-    `random >= 0`, `layer >= 0`. `seed` is an unsigned 64-bit integer and
-    `layer` defaults to 0.
+    `random >= 0`, `layer >= 0`. `seed` is an unsigned 64-bit integer.
+    `seed` and `layer` default to 0, and the printed form omits a zero
+    `layer`.
 
     NOTE: the original BigBird draws random blocks from the whole sequence
     minus the window and global blocks, which needs the sequence length.

@@ -104,6 +104,7 @@ private:
   void buildRowUpdate(Value head, Value row, Value queryRow, Value keyStart,
                       Value keyRows, TileMode mode);
   void buildTransposedQuery();
+  Value reduceLanesTree(ArrayRef<Value> partials);
   void buildRowLaneUpdate(Value headInGroup, Value head, Value keyStart,
                           Value keyRows, TileMode mode);
   Value buildRowLaneScores(ArrayRef<Value> dots, Value head, Value keyRow,
@@ -555,49 +556,124 @@ void TiledAttentionBuilder::buildRowUpdate(Value head, Value row,
 
   // Scores of the tile, with scale, soft-capping, bias and mask applied,
   // into the score buffer; the loop also tracks the tile's maximum.
-  auto scoreLoop = forLoop(
-      index(0), keyRows, {negInf}, [&](Value keyInTile, ValueRange args) {
-        Value keyRow = add(keyStart, keyInTile);
-        // Two accumulators halve the FMA dependency chain.
-        Value sums[2];
-        for (int64_t chunk = 0; chunk < numHeadChunks; ++chunk) {
-          Value keyChunk = loadRowChunk(key, {batch, group, keyRow, index(0)},
-                                        chunk, headDim);
-          Value &sum = sums[chunk % 2];
-          sum = sum ? vector::FMAOp::create(b, loc, queryChunks[chunk],
-                                            keyChunk, sum)
-                          .getResult()
-                    : arith::MulFOp::create(b, loc, queryChunks[chunk],
-                                            keyChunk)
-                          .getResult();
-        }
-        Value total = sums[1] ? arith::AddFOp::create(b, loc, sums[0],
-                                                      sums[1])
-                                    .getResult()
-                              : sums[0];
-        Value score = vector::ReductionOp::create(
-            b, loc, vector::CombiningKind::ADD, total, reassoc);
-        score = arith::MulFOp::create(b, loc, score, f32(scale));
-        if (softcap) {
-          Value scaled = arith::DivFOp::create(b, loc, score, f32(*softcap));
-          Value tanh = math::TanhOp::create(b, loc, scaled);
-          score = arith::MulFOp::create(b, loc, tanh, f32(*softcap));
-        }
-        if (bias) {
-          Value biasValue = memref::LoadOp::create(
-              b, loc, bias, ValueRange{biasBatch, biasHead, queryRow, keyRow});
-          score = arith::AddFOp::create(b, loc, score, biasValue);
-        }
-        if (mode == TileMode::Partial) {
-          Value visible = mask.buildVisible(b, loc, queryPosition,
-                                            add(kPos, keyRow), head);
-          score = arith::SelectOp::create(b, loc, visible, score, negInf);
-        }
-        memref::StoreOp::create(b, loc, score, scoreBuffer, keyInTile);
-        Value runningMax = arith::MaxNumFOp::create(b, loc, args[0], score);
-        return SmallVector<Value>{runningMax};
-      });
-  Value tileMax = scoreLoop.getResult(0);
+  // Dot product of the query row with key row `keyRow` as a vector of
+  // partial sums; two accumulators halve the FMA dependency chain.
+  auto partialDot = [&](Value keyRow) {
+    Value sums[2];
+    for (int64_t chunk = 0; chunk < numHeadChunks; ++chunk) {
+      Value keyChunk = loadRowChunk(key, {batch, group, keyRow, index(0)},
+                                    chunk, headDim);
+      Value &sum = sums[chunk % 2];
+      sum = sum ? vector::FMAOp::create(b, loc, queryChunks[chunk], keyChunk,
+                                        sum)
+                      .getResult()
+                : arith::MulFOp::create(b, loc, queryChunks[chunk], keyChunk)
+                      .getResult();
+    }
+    if (!sums[1])
+      return sums[0];
+    return arith::AddFOp::create(b, loc, sums[0], sums[1]).getResult();
+  };
+
+  Value tileMax;
+  if (llvm::isPowerOf2_64(width) && width > 1) {
+    // `width` keys at a time: their partial-sum vectors are reduced together
+    // by a shuffle tree into one vector of scores, which is cheaper than one
+    // horizontal reduction per key and lets the rest run on vectors.
+    Value negInfVector =
+        vector::BroadcastOp::create(b, loc, vectorType(), negInf);
+    Value lastKey = sub(keyRows, index(1));
+    auto laneMaskType = VectorType::get({width}, b.getI1Type());
+    auto groupLoop = forLoop(
+        index(0), ceilDiv(keyRows, width), {negInfVector},
+        [&](Value keyGroup, ValueRange args) {
+          Value first = mul(keyGroup, index(width));
+          SmallVector<Value> partials;
+          for (int64_t lane = 0; lane < width; ++lane) {
+            // Lanes past the tile read the last key again; they are
+            // masked to -inf below.
+            Value keyInTile = minIndex(add(first, index(lane)), lastKey);
+            partials.push_back(partialDot(add(keyStart, keyInTile)));
+          }
+          Value scores = reduceLanesTree(partials);
+          scores = arith::MulFOp::create(
+              b, loc, scores,
+              vector::BroadcastOp::create(b, loc, vectorType(), f32(scale)));
+          if (softcap) {
+            Value cap = vector::BroadcastOp::create(b, loc, vectorType(),
+                                                    f32(*softcap));
+            Value tanh = math::TanhOp::create(
+                b, loc, arith::DivFOp::create(b, loc, scores, cap));
+            scores = arith::MulFOp::create(b, loc, tanh, cap);
+          }
+          Value validLanes = vector::CreateMaskOp::create(
+              b, loc, laneMaskType, ValueRange{sub(keyRows, first)});
+          if (bias) {
+            Value zeros = arith::ConstantOp::create(
+                b, loc,
+                DenseElementsAttr::get(vectorType(), b.getF32FloatAttr(0.0)));
+            Value biasValues = vector::MaskedLoadOp::create(
+                b, loc, vectorType(), bias,
+                ValueRange{biasBatch, biasHead, queryRow,
+                           add(keyStart, first)},
+                validLanes, zeros);
+            scores = arith::AddFOp::create(b, loc, scores, biasValues);
+          }
+          if (mode == TileMode::Partial) {
+            Value visible = arith::ConstantOp::create(
+                b, loc, DenseElementsAttr::get(laneMaskType, false));
+            for (int64_t lane = 0; lane < width; ++lane) {
+              Value keyPosition =
+                  add(kPos, add(keyStart, add(first, index(lane))));
+              Value lanePredicate =
+                  mask.buildVisible(b, loc, queryPosition, keyPosition, head);
+              visible = vector::InsertOp::create(b, loc, lanePredicate,
+                                                 visible,
+                                                 ArrayRef<int64_t>{lane});
+            }
+            scores = arith::SelectOp::create(b, loc, visible, scores,
+                                             negInfVector);
+          }
+          scores = arith::SelectOp::create(b, loc, validLanes, scores,
+                                           negInfVector);
+          vector::StoreOp::create(b, loc, scores, scoreBuffer, first);
+          return SmallVector<Value>{
+              arith::MaxNumFOp::create(b, loc, args[0], scores)};
+        });
+    tileMax = vector::ReductionOp::create(b, loc,
+                                          vector::CombiningKind::MAXNUMF,
+                                          groupLoop.getResult(0));
+  } else {
+    auto scoreLoop = forLoop(
+        index(0), keyRows, {negInf}, [&](Value keyInTile, ValueRange args) {
+          Value keyRow = add(keyStart, keyInTile);
+          Value score = vector::ReductionOp::create(
+              b, loc, vector::CombiningKind::ADD, partialDot(keyRow),
+              reassoc);
+          score = arith::MulFOp::create(b, loc, score, f32(scale));
+          if (softcap) {
+            Value scaled =
+                arith::DivFOp::create(b, loc, score, f32(*softcap));
+            Value tanh = math::TanhOp::create(b, loc, scaled);
+            score = arith::MulFOp::create(b, loc, tanh, f32(*softcap));
+          }
+          if (bias) {
+            Value biasValue = memref::LoadOp::create(
+                b, loc, bias,
+                ValueRange{biasBatch, biasHead, queryRow, keyRow});
+            score = arith::AddFOp::create(b, loc, score, biasValue);
+          }
+          if (mode == TileMode::Partial) {
+            Value visible = mask.buildVisible(b, loc, queryPosition,
+                                              add(kPos, keyRow), head);
+            score = arith::SelectOp::create(b, loc, visible, score, negInf);
+          }
+          memref::StoreOp::create(b, loc, score, scoreBuffer, keyInTile);
+          Value runningMax = arith::MaxNumFOp::create(b, loc, args[0], score);
+          return SmallVector<Value>{runningMax};
+        });
+    tileMax = scoreLoop.getResult(0);
+  }
 
   // Online softmax: rescale by exp(oldMax - newMax). A row that has seen
   // no visible key keeps max -inf; subtracting 0 instead keeps every
@@ -668,6 +744,40 @@ void TiledAttentionBuilder::buildRowUpdate(Value head, Value row,
   for (int64_t chunk = 0; chunk < numValueChunks; ++chunk)
     vector::StoreOp::create(b, loc, valueLoop.getResult(chunk), accBuffer,
                             ValueRange{row, index(chunk * width)});
+}
+
+// Reduces `width` vectors of partial sums (one per key) to one vector whose
+// lane k is the sum of vector k. Each level pairs neighbouring vectors and
+// adds the low halves of every key's lane segment to the high halves, so
+// the segments halve while the keys per vector double.
+Value TiledAttentionBuilder::reduceLanesTree(ArrayRef<Value> partials) {
+  int64_t width = options.vectorWidth;
+  SmallVector<Value> level(partials.begin(), partials.end());
+  int64_t keysPerVector = 1;
+  while (level.size() > 1) {
+    int64_t segment = width / keysPerVector;
+    SmallVector<int64_t> lowLanes, highLanes;
+    for (int64_t source = 0; source < 2; ++source) {
+      for (int64_t slot = 0; slot < keysPerVector; ++slot) {
+        for (int64_t lane = 0; lane < segment / 2; ++lane) {
+          int64_t base = source * width + slot * segment + lane;
+          lowLanes.push_back(base);
+          highLanes.push_back(base + segment / 2);
+        }
+      }
+    }
+    SmallVector<Value> next;
+    for (size_t pair = 0; pair + 1 < level.size(); pair += 2) {
+      Value low = vector::ShuffleOp::create(b, loc, level[pair],
+                                            level[pair + 1], lowLanes);
+      Value high = vector::ShuffleOp::create(b, loc, level[pair],
+                                             level[pair + 1], highLanes);
+      next.push_back(arith::AddFOp::create(b, loc, low, high));
+    }
+    level = std::move(next);
+    keysPerVector *= 2;
+  }
+  return level.front();
 }
 
 // Row lanes: transposedQuery[hh * D + d][i] = scale * query[b, h, i, d]

@@ -152,9 +152,38 @@ class NodeCase:
     reason: str
 
 
+# Inputs that carry what older opsets passed as attributes (axes, shapes,
+# split sizes). The importer needs them at import time, so the driver turns
+# the test's values into initializers, as a static compiler's user would.
+ATTRIBUTE_INPUTS = {
+    "ConstantOfShape": [0],
+    "Expand": [1],
+    "ReduceMax": [1],
+    "ReduceMean": [1],
+    "ReduceMin": [1],
+    "ReduceProd": [1],
+    "ReduceSum": [1],
+    "Reshape": [1],
+    "Slice": [1, 2, 3, 4],
+    "Split": [1],
+    "Squeeze": [1],
+    "Tile": [1],
+    "Unsqueeze": [1],
+}
+
+
+def _as_signed(array: np.ndarray) -> np.ndarray:
+    """View unsigned integers as the signed type of the same width, which
+    is how the importer types them (signless integers)."""
+    if array.dtype.kind == "u":
+        return array.view(np.dtype(f"int{array.dtype.itemsize * 8}"))
+    return array
+
+
 def run_node_case(case_dir: pathlib.Path) -> list[NodeCase]:
     """Run every test_data_set of one node test directory."""
     import onnx
+    from onnx import numpy_helper
 
     model = onnx.load(str(case_dir / "model.onnx"))
     graph = model.graph
@@ -169,20 +198,43 @@ def run_node_case(case_dir: pathlib.Path) -> list[NodeCase]:
     results = []
     data_sets = sorted(case_dir.glob("test_data_set_*"))
     for data_set in data_sets:
-        inputs = {}
-        for index, path in enumerate(sorted(data_set.glob("input_*.pb"))):
-            # The runner of the ONNX backend tests binds data by position.
-            _, array = _load_tensor(path)
-            inputs[input_names[index]] = array
-        expected = {}
-        for index, path in enumerate(sorted(data_set.glob("output_*.pb"))):
-            _, array = _load_tensor(path)
-            expected[output_names[index]] = array
         label = f"{case_dir.name}/{data_set.name}"
+        inputs = {}
+        expected = {}
+        try:
+            # The runner of the ONNX backend tests binds data by position.
+            for index, path in enumerate(
+                    sorted(data_set.glob("input_*.pb"))):
+                _, array = _load_tensor(path)
+                inputs[input_names[index]] = array
+            for index, path in enumerate(
+                    sorted(data_set.glob("output_*.pb"))):
+                _, array = _load_tensor(path)
+                expected[output_names[index]] = array
+        except (ValueError, IndexError) as error:
+            results.append(NodeCase(
+                label, op_type, domain, False,
+                "test data is not a plain tensor (optional and sequence "
+                f"values are not supported): {error}"))
+            continue
         with tempfile.TemporaryDirectory() as tmp:
+            model_path = case_dir / "model.onnx"
+            node_inputs = list(graph.node[0].input)
+            folded = [node_inputs[i]
+                      for i in ATTRIBUTE_INPUTS.get(op_type, [])
+                      if i < len(node_inputs) and node_inputs[i] in inputs]
+            if folded:
+                copy = onnx.ModelProto()
+                copy.CopyFrom(model)
+                for name in folded:
+                    copy.graph.initializer.append(
+                        numpy_helper.from_array(inputs.pop(name), name))
+                model_path = pathlib.Path(tmp) / "model.onnx"
+                onnx.save(copy, str(model_path))
+            inputs = {name: _as_signed(a) for name, a in inputs.items()}
             try:
-                result = run_model(case_dir / "model.onnx", inputs,
-                                   pathlib.Path(tmp), output_names)
+                result = run_model(model_path, inputs, pathlib.Path(tmp),
+                                   output_names)
             except subprocess.TimeoutExpired:
                 result = RunResult(None, "import", "timed out")
         if result.outputs is None:
@@ -236,16 +288,20 @@ def select_node_tests(root: pathlib.Path, ops: set[str]) -> list[pathlib.Path]:
     return selected
 
 
-def run_node_tests(root: pathlib.Path, ops: set[str],
-                   progress: bool = False) -> list[NodeCase]:
+def run_node_tests(root: pathlib.Path, ops: set[str], progress: bool = False,
+                   jobs: int = 2) -> list[NodeCase]:
+    """Run the selected node tests, `jobs` test directories at a time."""
+    import concurrent.futures
+
     cases = []
-    for case_dir in select_node_tests(root, ops):
-        outcome = run_node_case(case_dir)
-        if progress:
-            for case in outcome:
-                status = "PASS" if case.passed else "FAIL"
-                print(f"{status} {case.name} {case.reason}", flush=True)
-        cases.extend(outcome)
+    directories = select_node_tests(root, ops)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        for outcome in pool.map(run_node_case, directories):
+            if progress:
+                for case in outcome:
+                    status = "PASS" if case.passed else "FAIL"
+                    print(f"{status} {case.name} {case.reason}", flush=True)
+            cases.extend(outcome)
     return cases
 
 
@@ -309,6 +365,68 @@ def check_golden_models(root: pathlib.Path) -> list[ModelCheck]:
 #===------------------------------------------------------------------===#
 
 
+IMPORTER_NOTES = """
+`rill-translate --import-onnx model.onnx` (library entry points
+`mlir::rill::importONNXModelFile` and `importONNXModelBytes` in
+`include/rill/Import/ONNX/ONNXImporter.h`) reads any ai.onnx opset up to 23
+and the com.microsoft operators below. Unsupported operators are all listed
+in one error with their domain, opset and node name.
+
+Converted operators (ai.onnx unless marked):
+
+- Elementwise, numpy broadcasting: Add, Sub, Mul, Div, Pow, Mod, Equal,
+  Less, LessOrEqual, Greater, GreaterOrEqual, And, Or, Xor, Not, Max, Min,
+  Sum, Mean, Identity, Neg, Abs, Sqrt, Reciprocal, Exp, Log, Tanh, Erf,
+  Sigmoid, Relu, Softplus, Cos, Sin, Floor, Ceil, Where, Cast, CastLike,
+  Clip, Gelu (opset 20, and com.microsoft Gelu).
+- MatMul (batched, broadcasting, 1-D promotion), Gemm.
+- ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceProd (attribute axes
+  and input axes, keepdims, noop_with_empty_axes), Softmax and LogSoftmax
+  (coerce-to-2D before opset 13), LayerNormalization (stash_type 1),
+  SimplifiedLayerNormalization (RMS norm).
+- Shape and layout: Constant, ConstantOfShape, Shape (start/end), Size,
+  Gather, Reshape (0, -1, allowzero), Flatten, Transpose, Unsqueeze,
+  Squeeze, Concat, Slice (negative and clamped bounds, negative steps),
+  Split (split input or attribute, num_outputs), Expand, Range, Trilu, Tile.
+- Attention (opset 23): 4-D and 3-D (q_num_heads/kv_num_heads) inputs,
+  is_causal to `#rill.causal` with the queries after the past cache,
+  past_key/past_value concatenated and returned as present_key and
+  present_value, boolean or additive attn_mask to an additive bias, scale,
+  softcap. Rejected: qk_matmul_output, nonpad_kv_seqlen (opset 24).
+- com.microsoft MultiHeadAttention: 3-D query/key/value, num_heads,
+  unidirectional to `#rill.causal`, attention_bias, past_key/past_value,
+  scale. Rejected: packed QKV, the bias input, key_padding_mask,
+  past_sequence_length, cache_indirection, the qk output.
+- com.microsoft GroupQueryAttention: separate or packed QKV, num_heads,
+  kv_num_heads, past_key/past_value buffers written at each row's length
+  (`seqlens_k + 1 - sequence`) into a present buffer of
+  `max(past buffer, total_sequence_length)` slots, do_rotary with
+  cos_cache/sin_cache to `rill.rotary` (rotary_interleaved), softcap,
+  scale, head_sink to sink logits. With a static batch of 1 the mask is
+  `#rill.window<local_window_size>` or `#rill.causal` at the row's
+  position; with more rows, whose lengths may differ, causality and the
+  window go into a per-row additive bias under `#rill.full`. Rejected:
+  position_ids, attention_bias, smooth_softmax without head_sink,
+  output_qk, quantized caches.
+- RotaryEmbedding (com.microsoft and opset 23) to `rill.rotary` with
+  cos/sin tables: 3-D input with num_heads or 4-D input, position_ids as
+  [batch, sequence] or a single offset, interleaved, rotary_embedding_dim.
+  Rejected: is_packed_batching, scale other than 1, missing position_ids.
+
+Limits: tensors of strings, complex numbers and bfloat16 data at graph
+boundaries are not supported; unsigned integers are imported as signless
+integers with signed arithmetic; subgraph operators (If, Loop, Scan) are
+rejected; a shape element known only at run time is assumed to be a size,
+never the 0 or -1 placeholder of Reshape; unknown sizes are assumed equal
+when broadcasting.
+
+Weights: initializers and Constant tensors with more than 64 elements
+(`--max-dense-elements`) become `dense_resource` blobs that take over the
+protobuf's bytes or map the external data file. External data locations
+must be relative paths inside the model's folder.
+"""
+
+
 def write_report(path: pathlib.Path, cases: list[NodeCase],
                  models: list[ModelCheck]) -> None:
     """Write the operator support page from the run's outcomes."""
@@ -320,12 +438,20 @@ def write_report(path: pathlib.Path, cases: list[NodeCase],
     lines = [
         "# ONNX operator support",
         "",
+        IMPORTER_NOTES.strip(),
+        "",
+        "## Conformance",
+        "",
         "Generated by `python/rill/onnx_conformance.py --write-docs`; do not",
         "edit by hand. Each backend node test of Debian's libonnx-testdata",
         "1.12 whose graph is a single supported operator is imported with",
         "`rill-translate --import-onnx`, lowered with the reference pipeline",
         "and run by `rill-exec`, then compared at ONNX's backend tolerances",
         f"(rtol {NODE_RTOL:g}, atol {NODE_ATOL:g}).",
+        "",
+        "Integer inputs that older opsets passed as attributes (axes,",
+        "shapes, split sizes) are turned into initializers before import;",
+        "unsigned test data is passed as the signed type of the same width.",
         "",
         f"Node tests passed: {passed} of {total}.",
         "",
@@ -371,11 +497,14 @@ def main(argv=None) -> int:
                         help="comma-separated operator filter for node tests")
     parser.add_argument("--write-docs", type=pathlib.Path,
                         help="write the support page (docs/onnx-support.md)")
-    parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="node test directories run in parallel")
+    parser.add_argument("--verbose", action="store_true",
+                        help="print every case as it finishes")
     args = parser.parse_args(argv)
 
     ops = set(args.ops.split(",")) if args.ops else set(SUPPORTED_OPS)
-    cases = run_node_tests(NODE_TEST_ROOT, ops, args.verbose) \
+    cases = run_node_tests(NODE_TEST_ROOT, ops, args.verbose, args.jobs) \
         if args.node_tests else []
     models = check_golden_models(REPO_ROOT / "data" / "onnx") \
         if args.models else []

@@ -89,11 +89,16 @@ private:
 };
 
 /// Returns the numpy dtype that stores elements of the MLIR `type`, or
-/// std::nullopt. `acceptsUInt8` is set for signless i8.
-std::optional<NumpyDType> getDTypeFor(Type type, bool &acceptsUInt8) {
-  acceptsUInt8 = false;
+/// std::nullopt. bf16 maps to uint16 bit patterns because numpy has no
+/// bfloat16. `alternative` receives the unsigned dtype that signless
+/// integers also accept.
+std::optional<NumpyDType> getDTypeFor(Type type,
+                                      std::optional<NumpyDType> &alternative) {
+  alternative = std::nullopt;
   if (type.isF16())
     return NumpyDType::Float16;
+  if (type.isBF16())
+    return NumpyDType::UInt16;
   if (type.isF32())
     return NumpyDType::Float32;
   if (type.isF64())
@@ -103,22 +108,35 @@ std::optional<NumpyDType> getDTypeFor(Type type, bool &acceptsUInt8) {
   auto integer = dyn_cast<IntegerType>(type);
   if (!integer)
     return std::nullopt;
-  bool isUnsigned = integer.isUnsigned();
+
+  std::optional<NumpyDType> signedDType, unsignedDType;
   switch (integer.getWidth()) {
   case 1:
     return NumpyDType::Bool;
   case 8:
-    acceptsUInt8 = integer.isSignless();
-    return isUnsigned ? NumpyDType::UInt8 : NumpyDType::Int8;
+    signedDType = NumpyDType::Int8;
+    unsignedDType = NumpyDType::UInt8;
+    break;
   case 16:
-    return isUnsigned ? NumpyDType::UInt16 : NumpyDType::Int16;
+    signedDType = NumpyDType::Int16;
+    unsignedDType = NumpyDType::UInt16;
+    break;
   case 32:
-    return isUnsigned ? NumpyDType::UInt32 : NumpyDType::Int32;
+    signedDType = NumpyDType::Int32;
+    unsignedDType = NumpyDType::UInt32;
+    break;
   case 64:
-    return isUnsigned ? NumpyDType::UInt64 : NumpyDType::Int64;
+    signedDType = NumpyDType::Int64;
+    unsignedDType = NumpyDType::UInt64;
+    break;
   default:
     return std::nullopt;
   }
+  if (integer.isUnsigned())
+    return unsignedDType;
+  if (integer.isSignless())
+    alternative = unsignedDType;
+  return signedDType;
 }
 
 /// Describes the argument or result `type`, or returns why it is not
@@ -139,11 +157,11 @@ llvm::Expected<JitValueType> describeType(Type type) {
     result.isScalar = true;
   }
   std::optional<NumpyDType> dtype =
-      getDTypeFor(elementType, result.acceptsUInt8);
+      getDTypeFor(elementType, result.alternativeDType);
   if (!dtype)
     return makeError("element type of " + result.typeName +
-                     " has no numpy equivalent (expected f16, f32, f64, "
-                     "i1, i8-i64 or index)");
+                     " has no numpy equivalent (expected f16, bf16, f32, "
+                     "f64, i1, i8-i64 or index)");
   result.dtype = *dtype;
   return result;
 }
@@ -209,11 +227,15 @@ llvm::Error checkArgument(const JitFunction &function, size_t index,
   std::string label =
       llvm::formatv("function @{0}, argument {1} ('{2}', {3})", function.name,
                     index, function.argumentNames[index], type.typeName);
-  bool dtypeMatches = array.dtype == type.dtype ||
-                      (type.acceptsUInt8 && array.dtype == NumpyDType::UInt8);
-  if (!dtypeMatches)
-    return makeError(label + ": expected " + getDTypeName(type.dtype) +
-                     " elements, got " + array.describe());
+  bool dtypeMatches =
+      array.dtype == type.dtype || array.dtype == type.alternativeDType;
+  if (!dtypeMatches) {
+    std::string expected = getDTypeName(type.dtype).str();
+    if (type.alternativeDType)
+      expected += " or " + getDTypeName(*type.alternativeDType).str();
+    return makeError(label + ": expected " + expected + " elements, got " +
+                     array.describe());
+  }
 
   if (type.isScalar) {
     if (array.getRank() != 0)

@@ -83,6 +83,47 @@ def test_uint8_feeds_signless_i8(tmp_path):
         np.testing.assert_array_equal(loaded["y"].view(np.uint8), x)
 
 
+def test_unsigned_arrays_feed_signless_integers(tmp_path):
+    x = np.array([[1, 65535, 40000]], dtype=np.uint16)
+    inputs = tmp_path / "in.npz"
+    outputs = tmp_path / "out.npz"
+    np.savez(inputs, x=x)
+    completed = run(tmp_path, IDENTITY_MODULE.format(element="i16"), "--entry", "echo",
+                    "--inputs", str(inputs), "--outputs", str(outputs))
+    assert completed.returncode == 0, completed.stderr
+    with np.load(outputs) as loaded:
+        assert loaded["y"].dtype == np.int16
+        np.testing.assert_array_equal(loaded["y"].view(np.uint16), x)
+
+
+def test_bf16_as_uint16_bits(tmp_path):
+    # Truncating float32 bits gives bfloat16 bits; extf back to f32 must
+    # reproduce the truncated values exactly.
+    values = np.array([[1.0, -2.5, 3.140625]], dtype=np.float32)
+    bits = (values.view(np.uint32) >> 16).astype(np.uint16)
+    module = """
+func.func @widen(%x: tensor<1x3xbf16>) -> tensor<1x3xf32> {
+  %init = tensor.empty() : tensor<1x3xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<1x3xbf16>) outs(%init : tensor<1x3xf32>) {
+  ^bb0(%in: bf16, %unused: f32):
+    %wide = arith.extf %in : bf16 to f32
+    linalg.yield %wide : f32
+  } -> tensor<1x3xf32>
+  return %y : tensor<1x3xf32>
+}
+"""
+    inputs = tmp_path / "in.npz"
+    outputs = tmp_path / "out.npz"
+    np.savez(inputs, arg0=bits)
+    completed = run(tmp_path, module, "--entry", "widen", "--inputs", str(inputs),
+                    "--outputs", str(outputs))
+    assert completed.returncode == 0, completed.stderr
+    with np.load(outputs) as loaded:
+        np.testing.assert_array_equal(loaded["result0"], values)
+
+
 def test_single_npy_input_and_print(tmp_path):
     x = np.array([[1.5, 2.0, -3.0]], dtype=np.float32)
     inputs = tmp_path / "values.npy"

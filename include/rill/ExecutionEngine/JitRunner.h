@@ -23,6 +23,7 @@
 #include "llvm/Support/Error.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,8 +62,9 @@ struct JitValueType {
   llvm::SmallVector<int64_t> shape;
   /// The MLIR type as written, for messages.
   std::string typeName;
-  /// True for tensors of signless i8, which also accept uint8 arrays.
-  bool acceptsUInt8 = false;
+  /// An unsigned dtype that arguments also accept: `uintN` for signless
+  /// `iN` (N > 1), whose results come back as signed `intN`.
+  std::optional<NumpyDType> alternativeDType;
 };
 
 /// The signature of a function that the session can call.

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "rill/Conversion/RillToLinalg/RillToLinalg.h"
+#include "rill/Conversion/RillToLinalg/DecomposeCacheOps.h"
 
 #include "DecomposeUtils.h"
 #include "rill/Conversion/Passes.h"
@@ -73,4 +74,5 @@ void mlir::rill::populateDecomposeAttentionPatterns(
     RewritePatternSet &patterns) {
   patterns.add<DecomposeAttentionPattern, DecomposeRotaryPattern>(
       patterns.getContext());
+  populateDecomposeCacheOpsPatterns(patterns);
 }

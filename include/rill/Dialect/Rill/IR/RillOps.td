@@ -215,4 +215,6 @@ def Rill_RotaryOp : Rill_Op<"rotary",
   let hasVerifier = 1;
 }
 
+include "rill/Dialect/Rill/IR/RillCacheOps.td"
+
 #endif // RILL_DIALECT_RILL_IR_RILLOPS_TD

@@ -1,0 +1,41 @@
+//===- DecomposeCacheOps.h - Decompose the rill cache ops -------*- C++ -*-===//
+//
+// Entry points of the reference lowering of rill.cache_attention and
+// rill.cache_update into linalg, tensor and arith ops on tensors. The pass
+// `rill-decompose-attention` applies the patterns together with those of
+// rill.attention and rill.rotary.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RILL_CONVERSION_RILLTOLINALG_DECOMPOSECACHEOPS_H
+#define RILL_CONVERSION_RILLTOLINALG_DECOMPOSECACHEOPS_H
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Support/LLVM.h"
+
+namespace mlir::rill {
+
+class CacheAttentionOp;
+class CacheUpdateOp;
+
+/// Rewrites `op` into a rill.attention over the cache and chunk keys (with
+/// a visibility bias and sink keys selected by doubled channels), then
+/// decomposes that op, and replaces `op`. Fails without changing the IR
+/// when the scale is unknown (no `scale` and a dynamic head size) or the
+/// attention decomposition's preconditions do not hold.
+FailureOr<Value> decomposeCacheAttention(RewriterBase &rewriter,
+                                         CacheAttentionOp op);
+
+/// Rewrites `op` into one linalg.generic per cache that selects, for every
+/// slot, the last chunk row mapped to it or the old contents, and replaces
+/// `op`. Never fails on a verified op.
+FailureOr<SmallVector<Value>> decomposeCacheUpdate(RewriterBase &rewriter,
+                                                   CacheUpdateOp op);
+
+/// Adds the patterns that apply decomposeCacheAttention and
+/// decomposeCacheUpdate.
+void populateDecomposeCacheOpsPatterns(RewritePatternSet &patterns);
+
+} // namespace mlir::rill
+
+#endif // RILL_CONVERSION_RILLTOLINALG_DECOMPOSECACHEOPS_H

@@ -21,7 +21,10 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::rill;
@@ -295,9 +298,6 @@ FailureOr<Value> mlir::rill::decomposeCacheAttention(RewriterBase &rewriter,
     return rewriter.notifyMatchFailure(
         op, "expected f16, bf16, f32 or f64 elements (got " +
                 printType(queryType.getElementType()) + ")");
-  if (!op.getScale() && ShapedType::isDynamic(queryType.getDimSize(3)))
-    return rewriter.notifyMatchFailure(
-        op, "expected a scale attribute or a static head size");
 
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(op);
@@ -309,6 +309,26 @@ FailureOr<Value> mlir::rill::decomposeCacheAttention(RewriterBase &rewriter,
       buildJoined(rewriter, loc, op.getValueCache(), op.getValue(), 2);
   Value queries =
       buildJoined(rewriter, loc, op.getQuery(), op.getQuerySink(), 3);
+
+  // The doubled channels would change the default 1 / sqrt(D), so the
+  // scale is always explicit. With a dynamic D it is only known at run
+  // time and multiplies the queries instead.
+  double scale = op.getEffectiveScale();
+  if (std::isnan(scale)) {
+    Value headSize = tensor::DimOp::create(rewriter, loc, op.getQuery(), 3);
+    Type elementType = queryType.getElementType();
+    Value headSizeFloat = arith::UIToFPOp::create(
+        rewriter, loc, elementType,
+        arith::IndexCastUIOp::create(rewriter, loc, rewriter.getI64Type(),
+                                     headSize));
+    Value factor = math::RsqrtOp::create(rewriter, loc, headSizeFloat);
+    queries = buildElementwise(
+        rewriter, loc, queries, elementType,
+        [&](OpBuilder &b, Location l, Value element) -> Value {
+          return arith::MulFOp::create(b, l, element, factor);
+        });
+    scale = 1.0;
+  }
 
   OpFoldResult batch = tensor::getMixedSize(rewriter, loc, op.getQuery(), 0);
   OpFoldResult chunkLength =
@@ -328,7 +348,7 @@ FailureOr<Value> mlir::rill::decomposeCacheAttention(RewriterBase &rewriter,
       rewriter, loc, op.getType(), queries, splitKeys, values, zero, zero,
       bias, op.getSinkLogits(),
       cast<MaskAttrInterface>(FullAttr::get(rewriter.getContext())),
-      rewriter.getF32FloatAttr(static_cast<float>(op.getEffectiveScale())),
+      rewriter.getF32FloatAttr(static_cast<float>(scale)),
       op.getSoftcapAttr());
 
   // The element type was checked above and #rill.full has no per-head

@@ -21,8 +21,7 @@ class CacheUpdateOp;
 /// Rewrites `op` into a rill.attention over the cache and chunk keys (with
 /// a visibility bias and sink keys selected by doubled channels), then
 /// decomposes that op, and replaces `op`. Fails without changing the IR
-/// when the scale is unknown (no `scale` and a dynamic head size) or the
-/// attention decomposition's preconditions do not hold.
+/// when the element type is not f16, bf16, f32 or f64.
 FailureOr<Value> decomposeCacheAttention(RewriterBase &rewriter,
                                          CacheAttentionOp op);
 

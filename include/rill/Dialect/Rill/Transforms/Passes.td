@@ -139,4 +139,68 @@ def RillFuseAttentionPass : Pass<"rill-fuse-attention", "::mlir::ModuleOp"> {
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// rill-streamify
+//===----------------------------------------------------------------------===//
+
+def RillStreamifyPass : Pass<"rill-streamify", "::mlir::ModuleOp"> {
+  let summary = "Turn a fused RoPE decoder into a streaming step function";
+  let description = [{
+    Rewrites the one function of the module that contains `rill.attention`
+    ops into `func.func @step` with the signature of docs/streaming.md:
+    token ids `[B, T]`, the stream position of each chunk's first token
+    `[B]`, `sinks` and `capacity`, and one key and one value cache per
+    layer; it returns the logits and the updated caches.
+
+    Two input layouts are accepted: Hugging Face optimum's decoder (past
+    key/value arguments concatenated before the new keys and values, which
+    the function returns as presents) and a plain full-sequence decoder.
+    Every `rill.attention` becomes `rill.cache_attention` followed by
+    `rill.cache_update`. Keys are rotated once at their stream position
+    with theta-based f64 angles; the query is rotated at its stream
+    position and, for the sink keys, at the position the StreamingLLM
+    reference gives it inside its cache. The `position_ids` and
+    `attention_mask` arguments disappear. Rotary cos/sin tables are
+    replaced by the theta they were generated from, and rejected when no
+    theta generates them. A learned absolute position table is rejected
+    unless `position-policy=clamped-absolute`.
+
+    The defaults for the runtime (`rill.streaming.*` function attributes)
+    come from the options or from the mask on the attention ops.
+
+    ```
+    rill-opt --rill-streamify="policy=sinks sinks=4 window=60"
+    ```
+  }];
+  let options = [
+    Option<"policy", "policy", "std::string", /*default=*/"\"sinks\"",
+           "Default runtime policy recorded for the library: 'sinks', "
+           "'window', 'dense' or 'recompute'">,
+    Option<"sinks", "sinks", "int64_t", /*default=*/"-1",
+           "Default number of sink tokens; -1 takes the mask's sink keys, "
+           "or 4 for policy 'sinks' and 0 otherwise">,
+    Option<"window", "window", "int64_t", /*default=*/"-1",
+           "Default window in tokens; -1 takes capacity minus sinks or the "
+           "mask's lookback, and records no default capacity when neither "
+           "exists">,
+    Option<"capacity", "capacity", "int64_t", /*default=*/"-1",
+           "Default cache capacity in tokens; -1 means sinks plus window">,
+    Option<"prefill", "prefill", "std::string", /*default=*/"\"mask-exact\"",
+           "Attention inside a chunk: 'mask-exact' (same as one token per "
+           "call) or 'dense-within-chunk' (the StreamingLLM reference's "
+           "prompt processing)">,
+    Option<"positionPolicy", "position-policy", "std::string",
+           /*default=*/"\"rotary\"",
+           "'rotary' (RoPE models only) or 'clamped-absolute' (learned "
+           "absolute tables read at min(t, capacity - 1), an approximation)">,
+  ];
+  let dependentDialects = [
+    "::mlir::rill::RillDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // RILL_DIALECT_RILL_TRANSFORMS_PASSES_TD

@@ -90,15 +90,17 @@ private:
 
 /// Returns the numpy dtype that stores elements of the MLIR `type`, or
 /// std::nullopt. bf16 maps to uint16 bit patterns because numpy has no
-/// bfloat16. `alternative` receives the unsigned dtype that signless
-/// integers also accept.
+/// bfloat16. `alternative` receives the other dtype that arguments also
+/// accept: unsigned for signless integers, int16 bit patterns for bf16.
 std::optional<NumpyDType> getDTypeFor(Type type,
                                       std::optional<NumpyDType> &alternative) {
   alternative = std::nullopt;
   if (type.isF16())
     return NumpyDType::Float16;
-  if (type.isBF16())
+  if (type.isBF16()) {
+    alternative = NumpyDType::Int16;
     return NumpyDType::UInt16;
+  }
   if (type.isF32())
     return NumpyDType::Float32;
   if (type.isF64())

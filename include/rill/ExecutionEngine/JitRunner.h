@@ -62,8 +62,9 @@ struct JitValueType {
   llvm::SmallVector<int64_t> shape;
   /// The MLIR type as written, for messages.
   std::string typeName;
-  /// An unsigned dtype that arguments also accept: `uintN` for signless
-  /// `iN` (N > 1), whose results come back as signed `intN`.
+  /// Another dtype that arguments also accept: `uintN` for signless `iN`
+  /// (N > 1), whose results come back as signed `intN`, and int16 bit
+  /// patterns for bf16, whose results come back as uint16.
   std::optional<NumpyDType> alternativeDType;
 };
 

@@ -534,7 +534,9 @@ Value mlir::rill::onnx_import::materializeElements(
       elements, [](OpFoldResult e) { return getConstant(e).has_value(); });
   if (allConstant) {
     SmallVector<APInt> values;
-    unsigned width = elementType.getIntOrFloatBitWidth();
+    unsigned width = elementType.isIndex()
+                         ? IndexType::kInternalStorageBitWidth
+                         : elementType.getIntOrFloatBitWidth();
     for (OpFoldResult e : elements)
       values.push_back(APInt(width, *getConstant(e), /*isSigned=*/true,
                              /*implicitTrunc=*/true));

@@ -201,13 +201,34 @@ FailureOr<Dims> NodeContext::getInputElements(int64_t i,
   FailureOr<TensorValue> input = getInput(i);
   if (failed(input))
     return failure();
-  if (!input->elements) {
-    emitError() << what
-                << " must be a small integer tensor computable at import "
-                   "time (from constants and shapes)";
+  if (input->elements)
+    return *input->elements;
+
+  // A shape vector known only at run time is read element by element.
+  RankedTensorType type = input->getType();
+  bool isSmallVector =
+      type.getRank() <= 1 && type.hasStaticShape() &&
+      type.getNumElements() <= kMaxTrackedElements &&
+      type.getElementType().isSignlessInteger() &&
+      !type.getElementType().isInteger(1);
+  if (!isSmallVector) {
+    emitError() << what << " must be a 0-D or 1-D integer tensor with at "
+                << "most " << kMaxTrackedElements
+                << " elements and a static length (got " << type << ")";
     return failure();
   }
-  return *input->elements;
+  OpBuilder &b = getBuilder();
+  Dims elements;
+  for (int64_t i = 0; i < type.getNumElements(); ++i) {
+    SmallVector<Value> indices;
+    if (type.getRank() == 1)
+      indices.push_back(arith::ConstantIndexOp::create(b, loc, i));
+    Value element = tensor::ExtractOp::create(b, loc, input->value, indices);
+    elements.push_back(
+        arith::IndexCastOp::create(b, loc, b.getIndexType(), element)
+            .getResult());
+  }
+  return elements;
 }
 
 FailureOr<SmallVector<int64_t>>
@@ -219,7 +240,9 @@ NodeContext::getConstantInputInts(int64_t i, llvm::StringRef what) {
   for (OpFoldResult e : *elements) {
     std::optional<int64_t> c = getConstant(e);
     if (!c) {
-      emitError() << what << " must be a constant";
+      emitError() << what
+                  << " must be a constant (an initializer, a Constant node "
+                     "or computable from static shapes)";
       return failure();
     }
     result.push_back(*c);

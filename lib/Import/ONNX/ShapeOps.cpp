@@ -731,8 +731,15 @@ static LogicalResult convertSlice(NodeContext &ctx) {
     }
   }
 
+  // An empty slice may start at the end of the dimension, which
+  // extract_slice rejects, so it becomes tensor.empty.
+  bool isEmpty = llvm::any_of(
+      sizes, [](OpFoldResult size) { return getConstant(size) == 0; });
+
   Value result;
-  if (!anyNegative) {
+  if (isEmpty) {
+    result = createEmpty(b, loc, sizes, input->getElementType());
+  } else if (!anyNegative) {
     SmallVector<OpFoldResult> strideAttrs;
     for (int64_t s : strides)
       strideAttrs.push_back(b.getIndexAttr(s));
@@ -824,11 +831,19 @@ static LogicalResult convertSplit(NodeContext &ctx) {
   OpFoldResult offset = b.getIndexAttr(0);
   for (auto [i, size] : llvm::enumerate(sizes)) {
     Dims offsets(rank, b.getIndexAttr(0)), extents(dims);
-    offsets[*axis] = offset;
+    // Empty parts start at 0 because extract_slice rejects an offset equal
+    // to the dimension size.
+    offsets[*axis] = getConstant(size) == 0 ? b.getIndexAttr(0) : offset;
     extents[*axis] = size;
     SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
-    Value part = tensor::ExtractSliceOp::create(b, loc, input->value,
-                                                offsets, extents, strides);
+    // An empty part of an empty dimension cannot be an extract_slice,
+    // whose verifier rejects offset 0 in a dimension of size 0.
+    Value part =
+        getConstant(size) == 0
+            ? createEmpty(b, loc, extents, input->getElementType())
+            : tensor::ExtractSliceOp::create(b, loc, input->value, offsets,
+                                             extents, strides)
+                  .getResult();
     ctx.setOutput(i, part);
     offset = foldIndexArith(b, loc, IndexArith::Add, offset, size);
   }

@@ -32,6 +32,7 @@
 #scalar2 = affine_map<(d0, d1) -> ()>
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
 
 func.func @fuse_scaled_attention(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %kt_empty = tensor.empty() : tensor<1x2x4x5xf32>
@@ -129,6 +130,7 @@ func.func @fuse_scaled_attention(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32
 #scalar2 = affine_map<(d0, d1) -> ()>
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
 
 func.func @fuse_causal_range_mask(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>, %past: i64) -> tensor<1x2x3x4xf32> {
   %krange_empty = tensor.empty() : tensor<5xi64>
@@ -276,6 +278,7 @@ func.func @fuse_causal_range_mask(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf3
 #scalar2 = affine_map<(d0, d1) -> ()>
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
 
 func.func @fuse_causal_and_padding_mask(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>, %past: i64, %attention_mask: tensor<1x5xi64> {rill.name = "attention_mask"}) -> tensor<1x2x3x4xf32> {
   %krange_empty = tensor.empty() : tensor<5xi64>
@@ -433,6 +436,7 @@ func.func @fuse_causal_and_padding_mask(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x
 #scalar2 = affine_map<(d0, d1) -> ()>
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
 
 func.func @fuse_sliding_window_mask(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %win_empty = tensor.empty() : tensor<3x5xi1>
@@ -548,6 +552,7 @@ func.func @fuse_sliding_window_mask(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4x
 #scalar2 = affine_map<(d0, d1) -> ()>
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
 
 func.func @fuse_constant_causal_slice(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>, %offset: index) -> tensor<1x2x3x4xf32> {
   %tril = arith.constant dense<[[[[true, false, false, false, false, false, false, false], [true, true, false, false, false, false, false, false], [true, true, true, false, false, false, false, false], [true, true, true, true, false, false, false, false], [true, true, true, true, true, false, false, false], [true, true, true, true, true, true, false, false], [true, true, true, true, true, true, true, false], [true, true, true, true, true, true, true, true]]]]> : tensor<1x1x8x8xi1>
@@ -627,6 +632,234 @@ func.func @fuse_constant_causal_slice(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x
 
 // -----
 
+// torch.triu(full((Tq, Tk), -inf), diagonal=1) added to the scores: Trilu
+// keeps -inf above the diagonal and writes 0 elsewhere.
+// CHECK-LABEL: func.func @fuse_trilu_additive_mask
+// CHECK: rill.attention {{.*}} mask(#rill.causal) scale(5.000000e-01)
+// CHECK-NOT: bias
+
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#row = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+#row1 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, 0)>
+#scalar = affine_map<(d0, d1, d2, d3) -> ()>
+#lhs = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+#rhs = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>
+#out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+#bcast2 = affine_map<(d0, d1, d2, d3) -> (0, 0, d2, d3)>
+#vec = affine_map<(d0) -> (d0)>
+#vec0 = affine_map<(d0) -> ()>
+#keyrow = affine_map<(d0, d1) -> (0, d1)>
+#querycol = affine_map<(d0, d1) -> (d0, 0)>
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#headb = affine_map<(d0, d1, d2, d3) -> (d0, 0, d2, d3)>
+#pad = affine_map<(d0, d1, d2, d3) -> (d0, d1, 0, d3)>
+#scalar2 = affine_map<(d0, d1) -> ()>
+#rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
+#rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+
+func.func @fuse_trilu_additive_mask(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
+  %neg_inf = arith.constant dense<0xFF800000> : tensor<3x5xf32>
+  %trilu_empty = tensor.empty() : tensor<3x5xf32>
+  %c1_idx = arith.constant 1 : index
+  %trilu = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%neg_inf : tensor<3x5xf32>) outs(%trilu_empty : tensor<3x5xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %row = linalg.index 0 : index
+    %col = linalg.index 1 : index
+    %diff = arith.subi %col, %row : index
+    %keep = arith.cmpi sge, %diff, %c1_idx : index
+    %zero_f = arith.constant 0.000000e+00 : f32
+    %r = arith.select %keep, %in, %zero_f : f32
+    linalg.yield %r : f32
+  } -> tensor<3x5xf32>
+  %kt_empty = tensor.empty() : tensor<1x2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<1x2x5x4xf32>) outs(%kt_empty : tensor<1x2x4x5xf32>) permutation = [0, 1, 3, 2]
+  %qk_zero = arith.constant 0.000000e+00 : f32
+  %qk_empty = tensor.empty() : tensor<1x2x3x5xf32>
+  %qk_init = linalg.fill ins(%qk_zero : f32) outs(%qk_empty : tensor<1x2x3x5xf32>) -> tensor<1x2x3x5xf32>
+  %scores = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %kt : tensor<1x2x3x4xf32>, tensor<1x2x4x5xf32>) outs(%qk_init : tensor<1x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2x3x5xf32>
+  %scale_c = arith.constant dense<2.000000e+00> : tensor<f32>
+  %scale_empty = tensor.empty() : tensor<1x2x3x5xf32>
+  %scaled = linalg.generic {indexing_maps = [#id4, #scalar, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%scores, %scale_c : tensor<1x2x3x5xf32>, tensor<f32>) outs(%scale_empty : tensor<1x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.divf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3x5xf32>
+  %mask_empty = tensor.empty() : tensor<1x2x3x5xf32>
+  %masked = linalg.generic {indexing_maps = [#id4, #last2, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%scaled, %trilu : tensor<1x2x3x5xf32>, tensor<3x5xf32>) outs(%mask_empty : tensor<1x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.addf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3x5xf32>
+  %ninf = arith.constant 0xFF800000 : f32
+  %max_empty = tensor.empty() : tensor<1x2x3xf32>
+  %max_init = linalg.fill ins(%ninf : f32) outs(%max_empty : tensor<1x2x3xf32>) -> tensor<1x2x3xf32>
+  %max = linalg.generic {indexing_maps = [#id4, #row], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%masked : tensor<1x2x3x5xf32>) outs(%max_init : tensor<1x2x3xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.maximumf %o, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3xf32>
+  %max1 = tensor.expand_shape %max [[0], [1], [2, 3]] output_shape [1, 2, 3, 1] : tensor<1x2x3xf32> into tensor<1x2x3x1xf32>
+  %sub_empty = tensor.empty() : tensor<1x2x3x5xf32>
+  %shifted = linalg.generic {indexing_maps = [#id4, #row1, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%masked, %max1 : tensor<1x2x3x5xf32>, tensor<1x2x3x1xf32>) outs(%sub_empty : tensor<1x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.subf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3x5xf32>
+  %exp_empty = tensor.empty() : tensor<1x2x3x5xf32>
+  %exp = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%shifted : tensor<1x2x3x5xf32>) outs(%exp_empty : tensor<1x2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = math.exp %a : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3x5xf32>
+  %zero = arith.constant 0.000000e+00 : f32
+  %sum_empty = tensor.empty() : tensor<1x2x3xf32>
+  %sum_init = linalg.fill ins(%zero : f32) outs(%sum_empty : tensor<1x2x3xf32>) -> tensor<1x2x3xf32>
+  %sum = linalg.generic {indexing_maps = [#id4, #row], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%exp : tensor<1x2x3x5xf32>) outs(%sum_init : tensor<1x2x3xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.addf %o, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3xf32>
+  %sum1 = tensor.expand_shape %sum [[0], [1], [2, 3]] output_shape [1, 2, 3, 1] : tensor<1x2x3xf32> into tensor<1x2x3x1xf32>
+  %div_empty = tensor.empty() : tensor<1x2x3x5xf32>
+  %weights = linalg.generic {indexing_maps = [#id4, #row1, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%exp, %sum1 : tensor<1x2x3x5xf32>, tensor<1x2x3x1xf32>) outs(%div_empty : tensor<1x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.divf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3x5xf32>
+  %pv_zero = arith.constant 0.000000e+00 : f32
+  %pv_empty = tensor.empty() : tensor<1x2x3x4xf32>
+  %pv_init = linalg.fill ins(%pv_zero : f32) outs(%pv_empty : tensor<1x2x3x4xf32>) -> tensor<1x2x3x4xf32>
+  %out = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%weights, %v : tensor<1x2x3x5xf32>, tensor<1x2x5x4xf32>) outs(%pv_init : tensor<1x2x3x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2x3x4xf32>
+  return %out : tensor<1x2x3x4xf32>
+}
+
+// -----
+
+// Trilu (lower, diagonal 0) of a boolean tensor of ones as a Where mask.
+// CHECK-LABEL: func.func @fuse_trilu_boolean_mask
+// CHECK: rill.attention {{.*}} mask(#rill.causal) scale(5.000000e-01)
+// CHECK-NOT: bias
+
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#row = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+#row1 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, 0)>
+#scalar = affine_map<(d0, d1, d2, d3) -> ()>
+#lhs = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+#rhs = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>
+#out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+#bcast2 = affine_map<(d0, d1, d2, d3) -> (0, 0, d2, d3)>
+#vec = affine_map<(d0) -> (d0)>
+#vec0 = affine_map<(d0) -> ()>
+#keyrow = affine_map<(d0, d1) -> (0, d1)>
+#querycol = affine_map<(d0, d1) -> (d0, 0)>
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#headb = affine_map<(d0, d1, d2, d3) -> (d0, 0, d2, d3)>
+#pad = affine_map<(d0, d1, d2, d3) -> (d0, d1, 0, d3)>
+#scalar2 = affine_map<(d0, d1) -> ()>
+#rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
+#rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+
+func.func @fuse_trilu_boolean_mask(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
+  %ones = arith.constant dense<true> : tensor<3x5xi1>
+  %tril_empty = tensor.empty() : tensor<3x5xi1>
+  %c0_idx = arith.constant 0 : index
+  %tril = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%ones : tensor<3x5xi1>) outs(%tril_empty : tensor<3x5xi1>) {
+  ^bb0(%in: i1, %out: i1):
+    %row = linalg.index 0 : index
+    %col = linalg.index 1 : index
+    %diff = arith.subi %col, %row : index
+    %keep = arith.cmpi sle, %diff, %c0_idx : index
+    %false = arith.constant false
+    %r = arith.select %keep, %in, %false : i1
+    linalg.yield %r : i1
+  } -> tensor<3x5xi1>
+  %kt_empty = tensor.empty() : tensor<1x2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<1x2x5x4xf32>) outs(%kt_empty : tensor<1x2x4x5xf32>) permutation = [0, 1, 3, 2]
+  %qk_zero = arith.constant 0.000000e+00 : f32
+  %qk_empty = tensor.empty() : tensor<1x2x3x5xf32>
+  %qk_init = linalg.fill ins(%qk_zero : f32) outs(%qk_empty : tensor<1x2x3x5xf32>) -> tensor<1x2x3x5xf32>
+  %scores = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %kt : tensor<1x2x3x4xf32>, tensor<1x2x4x5xf32>) outs(%qk_init : tensor<1x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2x3x5xf32>
+  %scale_c = arith.constant dense<2.000000e+00> : tensor<f32>
+  %scale_empty = tensor.empty() : tensor<1x2x3x5xf32>
+  %scaled = linalg.generic {indexing_maps = [#id4, #scalar, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%scores, %scale_c : tensor<1x2x3x5xf32>, tensor<f32>) outs(%scale_empty : tensor<1x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.divf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3x5xf32>
+  %fill = arith.constant dense<-3.40282347E+38> : tensor<f32>
+  %where_empty = tensor.empty() : tensor<1x2x3x5xf32>
+  %masked = linalg.generic {indexing_maps = [#last2, #id4, #scalar, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%tril, %scaled, %fill : tensor<3x5xi1>, tensor<1x2x3x5xf32>, tensor<f32>) outs(%where_empty : tensor<1x2x3x5xf32>) {
+  ^bb0(%c: i1, %a: f32, %hid: f32, %o: f32):
+    %r = arith.select %c, %a, %hid : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3x5xf32>
+  %ninf = arith.constant 0xFF800000 : f32
+  %max_empty = tensor.empty() : tensor<1x2x3xf32>
+  %max_init = linalg.fill ins(%ninf : f32) outs(%max_empty : tensor<1x2x3xf32>) -> tensor<1x2x3xf32>
+  %max = linalg.generic {indexing_maps = [#id4, #row], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%masked : tensor<1x2x3x5xf32>) outs(%max_init : tensor<1x2x3xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.maximumf %o, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3xf32>
+  %max1 = tensor.expand_shape %max [[0], [1], [2, 3]] output_shape [1, 2, 3, 1] : tensor<1x2x3xf32> into tensor<1x2x3x1xf32>
+  %sub_empty = tensor.empty() : tensor<1x2x3x5xf32>
+  %shifted = linalg.generic {indexing_maps = [#id4, #row1, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%masked, %max1 : tensor<1x2x3x5xf32>, tensor<1x2x3x1xf32>) outs(%sub_empty : tensor<1x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.subf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3x5xf32>
+  %exp_empty = tensor.empty() : tensor<1x2x3x5xf32>
+  %exp = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%shifted : tensor<1x2x3x5xf32>) outs(%exp_empty : tensor<1x2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = math.exp %a : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3x5xf32>
+  %zero = arith.constant 0.000000e+00 : f32
+  %sum_empty = tensor.empty() : tensor<1x2x3xf32>
+  %sum_init = linalg.fill ins(%zero : f32) outs(%sum_empty : tensor<1x2x3xf32>) -> tensor<1x2x3xf32>
+  %sum = linalg.generic {indexing_maps = [#id4, #row], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%exp : tensor<1x2x3x5xf32>) outs(%sum_init : tensor<1x2x3xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.addf %o, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3xf32>
+  %sum1 = tensor.expand_shape %sum [[0], [1], [2, 3]] output_shape [1, 2, 3, 1] : tensor<1x2x3xf32> into tensor<1x2x3x1xf32>
+  %div_empty = tensor.empty() : tensor<1x2x3x5xf32>
+  %weights = linalg.generic {indexing_maps = [#id4, #row1, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%exp, %sum1 : tensor<1x2x3x5xf32>, tensor<1x2x3x1xf32>) outs(%div_empty : tensor<1x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.divf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3x5xf32>
+  %pv_zero = arith.constant 0.000000e+00 : f32
+  %pv_empty = tensor.empty() : tensor<1x2x3x4xf32>
+  %pv_init = linalg.fill ins(%pv_zero : f32) outs(%pv_empty : tensor<1x2x3x4xf32>) -> tensor<1x2x3x4xf32>
+  %out = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%weights, %v : tensor<1x2x3x5xf32>, tensor<1x2x5x4xf32>) outs(%pv_init : tensor<1x2x3x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2x3x4xf32>
+  return %out : tensor<1x2x3x4xf32>
+}
+
+// -----
+
 // Grouped-query attention: one key/value head repeated for two query heads
 // with expand_shape, a broadcast and a reshape. The op reads the
 // un-repeated keys and values.
@@ -652,6 +885,7 @@ func.func @fuse_constant_causal_slice(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x
 #scalar2 = affine_map<(d0, d1) -> ()>
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
 
 func.func @fuse_grouped_query_repetition(%q: tensor<1x2x3x4xf32>, %k: tensor<1x1x5x4xf32>, %v: tensor<1x1x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %krep_expanded = tensor.expand_shape %k [[0], [1], [2, 3], [4]] output_shape [1, 1, 1, 5, 4] : tensor<1x1x5x4xf32> into tensor<1x1x1x5x4xf32>
@@ -754,6 +988,7 @@ func.func @fuse_grouped_query_repetition(%q: tensor<1x2x3x4xf32>, %k: tensor<1x1
 #scalar2 = affine_map<(d0, d1) -> ()>
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
 
 func.func @fuse_scale_on_query_and_key(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %qscale_c = arith.constant dense<5.000000e-01> : tensor<f32>
@@ -853,6 +1088,7 @@ func.func @fuse_scale_on_query_and_key(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5
 #scalar2 = affine_map<(d0, d1) -> ()>
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
 
 func.func @fuse_linalg_softmax(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %kt_empty = tensor.empty() : tensor<1x2x4x5xf32>
@@ -903,6 +1139,7 @@ func.func @fuse_linalg_softmax(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>,
 #scalar2 = affine_map<(d0, d1) -> ()>
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
 
 func.func @no_fusion_when_softmax_axis_is_not_last(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %kt_empty = tensor.empty() : tensor<1x2x4x5xf32>
@@ -953,6 +1190,7 @@ func.func @no_fusion_when_softmax_axis_is_not_last(%q: tensor<1x2x3x4xf32>, %k: 
 #scalar2 = affine_map<(d0, d1) -> ()>
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
 
 func.func @no_fusion_without_softmax(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %kt_empty = tensor.empty() : tensor<1x2x4x5xf32>
@@ -1002,6 +1240,7 @@ func.func @no_fusion_without_softmax(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4
 #scalar2 = affine_map<(d0, d1) -> ()>
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
 
 func.func @no_fusion_when_scale_follows_mask(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %win_empty = tensor.empty() : tensor<3x5xi1>
@@ -1114,6 +1353,7 @@ func.func @no_fusion_when_scale_follows_mask(%q: tensor<1x2x3x4xf32>, %k: tensor
 #scalar2 = affine_map<(d0, d1) -> ()>
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
 
 func.func @no_fusion_when_select_fill_is_not_hidden(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %win_empty = tensor.empty() : tensor<3x5xi1>
@@ -1218,6 +1458,7 @@ func.func @no_fusion_when_select_fill_is_not_hidden(%q: tensor<1x2x3x4xf32>, %k:
 #scalar2 = affine_map<(d0, d1) -> ()>
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
 
 func.func @no_fusion_when_scores_are_not_a_contraction(%scores: tensor<1x2x3x5xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %ninf = arith.constant 0xFF800000 : f32
@@ -1292,6 +1533,7 @@ func.func @no_fusion_when_scores_are_not_a_contraction(%scores: tensor<1x2x3x5xf
 #scalar2 = affine_map<(d0, d1) -> ()>
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
 
 func.func @no_fusion_when_scale_is_not_constant(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>, %c: tensor<f32>) -> tensor<1x2x3x4xf32> {
   %kt_empty = tensor.empty() : tensor<1x2x4x5xf32>

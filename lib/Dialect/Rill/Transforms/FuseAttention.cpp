@@ -53,6 +53,9 @@ struct MaskTerm {
   IndexExprs index;
   /// For boolean terms: true hides the key instead of showing it.
   bool inverted = false;
+  /// Bounds on `k - q` already derived for this term, for additive masks
+  /// whose condition is computed inside their own generic (Trilu).
+  std::optional<PositionBounds> bounds;
 };
 
 /// What the scores chain between the softmax and the query-key contraction
@@ -124,8 +127,7 @@ static std::optional<double> getScalarConstant(linalg::GenericOp generic,
 
 /// Returns the input of an elementwise generic that only applies `OpTy` to
 /// one input with an identity map, or null.
-template <typename OpTy>
-static Value matchUnaryElementwise(Value value) {
+template <typename OpTy> static Value matchUnaryElementwise(Value value) {
   auto generic = value.getDefiningOp<linalg::GenericOp>();
   if (!isElementwise(generic) || generic.getNumDpsInputs() != 1)
     return Value();
@@ -204,7 +206,8 @@ static Value matchRowReduction(linalg::GenericOp user, OpOperand *operand,
   bindDims(context, d0, d1, d2, d3);
   AffineMap map = user.getMatchingIndexingMap(operand);
   Value reduced = operand->get();
-  if (map == AffineMap::get(4, 0, {d0, d1, d2, getAffineConstantExpr(0, context)},
+  if (map == AffineMap::get(4, 0,
+                            {d0, d1, d2, getAffineConstantExpr(0, context)},
                             context)) {
     auto expand = reduced.getDefiningOp<tensor::ExpandShapeOp>();
     if (!expand || expand.getSrcType().getRank() != 3)
@@ -322,14 +325,16 @@ static void appendConjunction(Value value, const IndexExprs &index,
   OpOperand *lhs = andOp ? getInputOperand(generic, andOp.getLhs()) : nullptr;
   OpOperand *rhs = andOp ? getInputOperand(generic, andOp.getRhs()) : nullptr;
   if (!lhs || !rhs) {
-    terms.push_back({value, index, /*inverted=*/false});
+    terms.push_back(
+        {value, index, /*inverted=*/false, /*bounds=*/std::nullopt});
     return;
   }
   for (OpOperand *operand : {lhs, rhs}) {
     FailureOr<IndexExprs> operandIndex =
         composeIndex(generic.getMatchingIndexingMap(operand), index);
     if (failed(operandIndex)) {
-      terms.push_back({value, index, /*inverted=*/false});
+      terms.push_back(
+          {value, index, /*inverted=*/false, /*bounds=*/std::nullopt});
       return;
     }
     appendConjunction(operand->get(), *operandIndex, terms);
@@ -344,6 +349,30 @@ static void appendAdditiveTerm(Value value, const IndexExprs &index,
   auto select = isElementwise(generic)
                     ? dyn_cast_or_null<arith::SelectOp>(getYieldedOp(generic))
                     : nullptr;
+  if (select && !getInputOperand(generic, select.getCondition())) {
+    // Trilu of a constant hidden tensor: the condition compares loop
+    // indices inside the body, and the key is hidden where it is true (or
+    // where it is false when the hidden value is the false operand).
+    std::optional<double> onTrue =
+        getScalarConstant(generic, select.getTrueValue());
+    std::optional<double> onFalse =
+        getScalarConstant(generic, select.getFalseValue());
+    bool hiddenOnTrue =
+        onTrue && *onTrue <= kHiddenScoreThreshold && onFalse == 0.0;
+    bool hiddenOnFalse =
+        onFalse && *onFalse <= kHiddenScoreThreshold && onTrue == 0.0;
+    FailureOr<PositionBounds> bounds = failure();
+    if (hiddenOnTrue || hiddenOnFalse)
+      bounds = analyzePositionCondition(select.getCondition(), generic, index);
+    if (succeeded(bounds) && hiddenOnTrue)
+      bounds = negateBounds(*bounds);
+    if (succeeded(bounds)) {
+      chain.conditions.push_back({value, index, /*inverted=*/false, *bounds});
+      chain.hiddenScore =
+          std::max(chain.hiddenScore, hiddenOnTrue ? *onTrue : *onFalse);
+      return;
+    }
+  }
   if (select) {
     OpOperand *condition = getInputOperand(generic, select.getCondition());
     std::optional<double> shown =
@@ -351,9 +380,9 @@ static void appendAdditiveTerm(Value value, const IndexExprs &index,
     std::optional<double> hidden =
         getScalarConstant(generic, select.getFalseValue());
     FailureOr<IndexExprs> conditionIndex =
-        condition ? composeIndex(generic.getMatchingIndexingMap(condition),
-                                 index)
-                  : FailureOr<IndexExprs>(failure());
+        condition
+            ? composeIndex(generic.getMatchingIndexingMap(condition), index)
+            : FailureOr<IndexExprs>(failure());
     if (succeeded(conditionIndex) && shown == 0.0 && hidden &&
         *hidden <= kHiddenScoreThreshold) {
       appendConjunction(condition->get(), *conditionIndex, chain.conditions);
@@ -361,7 +390,8 @@ static void appendAdditiveTerm(Value value, const IndexExprs &index,
       return;
     }
   }
-  chain.additive.push_back({value, index, /*inverted=*/false});
+  chain.additive.push_back(
+      {value, index, /*inverted=*/false, /*bounds=*/std::nullopt});
 }
 
 static LogicalResult matchScores(RewriterBase &rewriter, Operation *anchor,
@@ -431,14 +461,13 @@ static LogicalResult matchScoreStep(RewriterBase &rewriter, Operation *anchor,
   if (auto select = dyn_cast_or_null<arith::SelectOp>(op)) {
     OpOperand *condition = getInputOperand(generic, select.getCondition());
     for (unsigned side = 0; side < 2; ++side) {
-      Value scoresValue = side == 0 ? select.getTrueValue()
-                                    : select.getFalseValue();
-      Value hiddenValue = side == 0 ? select.getFalseValue()
-                                    : select.getTrueValue();
+      Value scoresValue =
+          side == 0 ? select.getTrueValue() : select.getFalseValue();
+      Value hiddenValue =
+          side == 0 ? select.getFalseValue() : select.getTrueValue();
       OpOperand *operand = scoresOperand(scoresValue);
       std::optional<double> hidden = getScalarConstant(generic, hiddenValue);
-      if (!condition || !operand || !hidden ||
-          *hidden > kHiddenScoreThreshold)
+      if (!condition || !operand || !hidden || *hidden > kHiddenScoreThreshold)
         continue;
       FailureOr<IndexExprs> conditionIndex =
           composeIndex(generic.getMatchingIndexingMap(condition), scoreIndex);
@@ -448,8 +477,9 @@ static LogicalResult matchScoreStep(RewriterBase &rewriter, Operation *anchor,
       if (side == 0)
         appendConjunction(condition->get(), *conditionIndex, chain.conditions);
       else
-        chain.conditions.push_back(
-            {condition->get(), *conditionIndex, /*inverted=*/true});
+        chain.conditions.push_back({condition->get(), *conditionIndex,
+                                    /*inverted=*/true,
+                                    /*bounds=*/std::nullopt});
       return matchScores(rewriter, anchor, operand->get(), chain, depth + 1);
     }
     return rewriter.notifyMatchFailure(
@@ -519,9 +549,9 @@ static Value stripHeadRepetition(Value value) {
   if (auto reshape = value.getDefiningOp<tensor::ReshapeOp>())
     merged = reshape.getSource();
   else if (auto collapse = value.getDefiningOp<tensor::CollapseShapeOp>();
-           collapse && collapse.getReassociationIndices() ==
-                           SmallVector<ReassociationIndices>{
-                               {0}, {1, 2}, {3}, {4}})
+           collapse &&
+           collapse.getReassociationIndices() ==
+               SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}})
     merged = collapse.getSrc();
   if (!merged)
     return value;
@@ -552,7 +582,8 @@ static Value stripHeadRepetition(Value value) {
   // [B, Hkv, n, T, D] and the result has rank 4 with the same element count.
   auto resultType = cast<ShapedType>(value.getType());
   auto repeatedType = cast<ShapedType>(merged.getType());
-  if (resultType.getRank() != 4 || ShapedType::isDynamic(repeatedType.getDimSize(1)) ||
+  if (resultType.getRank() != 4 ||
+      ShapedType::isDynamic(repeatedType.getDimSize(1)) ||
       ShapedType::isDynamic(repeatedType.getDimSize(2)) ||
       resultType.getDimSize(1) !=
           repeatedType.getDimSize(1) * repeatedType.getDimSize(2))
@@ -622,10 +653,11 @@ static MaskDecision decideMask(MLIRContext *context, const ScoreChain &chain,
   PositionBounds total;
   SmallVector<MaskTerm> recognized;
   for (const MaskTerm &term : chain.conditions) {
-    FailureOr<PositionBounds> bounds =
-        term.inverted || !options.recognizeMasks
-            ? FailureOr<PositionBounds>(failure())
-            : analyzePositionMask(term.tensor, term.index);
+    FailureOr<PositionBounds> bounds = failure();
+    if (term.bounds && options.recognizeMasks)
+      bounds = *term.bounds;
+    else if (!term.inverted && options.recognizeMasks)
+      bounds = analyzePositionMask(term.tensor, term.index);
     PositionBounds merged = total;
     auto sameOffset = [](Value a, Value b) { return !a || !b || a == b; };
     if (succeeded(bounds) &&
@@ -720,12 +752,16 @@ static Value createBias(RewriterBase &rewriter, Location loc, Value scores,
       [&](OpBuilder &builder, Location bodyLoc, ValueRange arguments) {
         Value sum = arith::ConstantOp::create(
             builder, bodyLoc, builder.getFloatAttr(elementType, 0.0));
-        for (size_t i = 0; i < numAdditive; ++i)
-          sum = arith::AddFOp::create(builder, bodyLoc, sum, arguments[i]);
         Value visible;
-        Value trueValue =
-            arith::ConstantOp::create(builder, bodyLoc, builder.getBoolAttr(true));
-        for (size_t i = numAdditive; i < terms.size(); ++i) {
+        Value trueValue = arith::ConstantOp::create(builder, bodyLoc,
+                                                    builder.getBoolAttr(true));
+        for (size_t i = 0; i < terms.size(); ++i) {
+          // Additive masks, and Trilu masks that were analysed but kept,
+          // are float terms.
+          if (i < numAdditive || terms[i].bounds) {
+            sum = arith::AddFOp::create(builder, bodyLoc, sum, arguments[i]);
+            continue;
+          }
           Value condition = arguments[i];
           if (terms[i].inverted)
             condition =
@@ -799,9 +835,8 @@ mlir::rill::fuseAttention(RewriterBase &rewriter,
   double scale = chain.scale;
   Value query = stripConstantFactor(chain.queryKey.getDpsInputs()[0], scale);
   Value keys = chain.queryKey.getDpsInputs()[1];
-  bool keysTransposed =
-      chain.queryKey.getIndexingMapsArray()[1].getResult(2) ==
-      getAffineDimExpr(4, context);
+  bool keysTransposed = chain.queryKey.getIndexingMapsArray()[1].getResult(2) ==
+                        getAffineDimExpr(4, context);
   Value key = keysTransposed ? getUntransposedKeys(rewriter, loc, keys) : keys;
   key = stripHeadRepetition(stripConstantFactor(key, scale));
   Value value = stripHeadRepetition(pvContraction.getDpsInputs()[1]);
@@ -868,8 +903,8 @@ struct RillFuseAttentionPass
     config.enableFolding(false);
     config.enableConstantCSE(false);
     config.setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
-                                     config)))
+    if (failed(
+            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();
 
     getOperation()->walk([&](Operation *op) {

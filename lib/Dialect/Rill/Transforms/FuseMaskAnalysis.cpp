@@ -147,8 +147,7 @@ static FailureOr<IndexExprs> stepThroughExpand(tensor::ExpandShapeOp expand,
                                                ArrayRef<PositionExpr> index) {
   ArrayRef<int64_t> resultShape = expand.getResultType().getShape();
   IndexExprs sourceIndex;
-  for (const ReassociationIndices &group :
-       expand.getReassociationIndices()) {
+  for (const ReassociationIndices &group : expand.getReassociationIndices()) {
     std::optional<int64_t> kept;
     for (int64_t dim : group) {
       if (resultShape[dim] == 1)
@@ -199,9 +198,8 @@ static bool isElementwiseGeneric(linalg::GenericOp generic) {
          generic.getIndexingMapsArray().back().isIdentity();
 }
 
-static FailureOr<PositionExpr> evaluateTensor(Value tensor,
-                                              ArrayRef<PositionExpr> index,
-                                              unsigned depth);
+static FailureOr<PositionExpr>
+evaluateTensor(Value tensor, ArrayRef<PositionExpr> index, unsigned depth);
 
 /// Evaluates the scalar `value` computed inside the body of `generic` at the
 /// loop point `loops`.
@@ -265,9 +263,8 @@ static FailureOr<PositionExpr> evaluateScalar(Value value,
 }
 
 /// Evaluates the element of the integer tensor `tensor` at `index`.
-static FailureOr<PositionExpr> evaluateTensor(Value tensor,
-                                              ArrayRef<PositionExpr> index,
-                                              unsigned depth) {
+static FailureOr<PositionExpr>
+evaluateTensor(Value tensor, ArrayRef<PositionExpr> index, unsigned depth) {
   if (depth > kMaxDepth)
     return failure();
 
@@ -330,11 +327,11 @@ static LogicalResult intersectBounds(PositionBounds &bounds,
       failed(mergeOffset(bounds.keyOffset, more.keyOffset)))
     return failure();
   if (more.lower)
-    bounds.lower = bounds.lower ? std::max(*bounds.lower, *more.lower)
-                                : *more.lower;
+    bounds.lower =
+        bounds.lower ? std::max(*bounds.lower, *more.lower) : *more.lower;
   if (more.upper)
-    bounds.upper = bounds.upper ? std::min(*bounds.upper, *more.upper)
-                                : *more.upper;
+    bounds.upper =
+        bounds.upper ? std::min(*bounds.upper, *more.upper) : *more.upper;
   return success();
 }
 
@@ -408,9 +405,8 @@ boundsFromComparison(arith::CmpIPredicate predicate, const PositionExpr &lhs,
   return bounds;
 }
 
-static FailureOr<PositionBounds> analyzeMask(Value mask,
-                                             ArrayRef<PositionExpr> index,
-                                             unsigned depth);
+static FailureOr<PositionBounds>
+analyzeMask(Value mask, ArrayRef<PositionExpr> index, unsigned depth);
 
 /// Analyses the i1 scalar `value` computed in the body of `generic`.
 static FailureOr<PositionBounds> analyzeBoolScalar(Value value,
@@ -439,6 +435,19 @@ static FailureOr<PositionBounds> analyzeBoolScalar(Value value,
       return failure();
     return *lhs;
   }
+  // select(c, t, false) with an always-true t is c, as Trilu of a boolean
+  // tensor of ones imports.
+  if (auto select = value.getDefiningOp<arith::SelectOp>()) {
+    if (!matchPattern(select.getFalseValue(), m_Zero()))
+      return failure();
+    FailureOr<PositionBounds> kept =
+        analyzeBoolScalar(select.getTrueValue(), generic, loops, depth + 1);
+    if (failed(kept) || kept->lower || kept->upper)
+      return failure();
+    return analyzeBoolScalar(select.getCondition(), generic, loops, depth + 1);
+  }
+  if (matchPattern(value, m_One()))
+    return PositionBounds();
   if (auto cmp = value.getDefiningOp<arith::CmpIOp>()) {
     FailureOr<PositionExpr> lhs =
         evaluateScalar(cmp.getLhs(), generic, loops, depth + 1);
@@ -507,15 +516,21 @@ analyzeConstantBand(DenseElementsAttr constant, ArrayRef<PositionExpr> index) {
   return bounds;
 }
 
-static FailureOr<PositionBounds> analyzeMask(Value mask,
-                                             ArrayRef<PositionExpr> index,
-                                             unsigned depth) {
+static FailureOr<PositionBounds>
+analyzeMask(Value mask, ArrayRef<PositionExpr> index, unsigned depth) {
   if (depth > kMaxDepth)
     return failure();
 
   DenseElementsAttr constant;
-  if (matchPattern(mask, m_Constant(&constant)) && !constant.isSplat())
-    return analyzeConstantBand(constant, index);
+  if (matchPattern(mask, m_Constant(&constant))) {
+    if (!constant.isSplat())
+      return analyzeConstantBand(constant, index);
+    // A tensor of ones (true) bounds nothing.
+    if (constant.getElementType().isInteger(1) &&
+        constant.getSplatValue<bool>())
+      return PositionBounds();
+    return failure();
+  }
 
   Operation *op = mask.getDefiningOp();
   if (!op)
@@ -544,6 +559,28 @@ fusion::analyzePositionMask(Value mask, ArrayRef<PositionExpr> index) {
   return analyzeMask(mask, index, /*depth=*/0);
 }
 
+FailureOr<PositionBounds>
+fusion::analyzePositionCondition(Value condition, Operation *generic,
+                                 ArrayRef<PositionExpr> loops) {
+  auto linalgGeneric = dyn_cast<linalg::GenericOp>(generic);
+  if (!linalgGeneric || !isElementwiseGeneric(linalgGeneric))
+    return failure();
+  return analyzeBoolScalar(condition, linalgGeneric, loops, /*depth=*/0);
+}
+
+FailureOr<PositionBounds> fusion::negateBounds(const PositionBounds &bounds) {
+  if (bounds.lower.has_value() == bounds.upper.has_value())
+    return failure();
+  PositionBounds negated = bounds;
+  negated.lower.reset();
+  negated.upper.reset();
+  if (bounds.upper)
+    negated.lower = *bounds.upper + 1;
+  else
+    negated.upper = *bounds.lower - 1;
+  return negated;
+}
+
 StringRef fusion::findRuntimeInputName(Value value) {
   SmallVector<Value> worklist = {value};
   llvm::SmallPtrSet<Operation *, 32> visited;
@@ -555,8 +592,8 @@ StringRef fusion::findRuntimeInputName(Value value) {
           dyn_cast<FunctionOpInterface>(argument.getOwner()->getParentOp());
       if (!func || argument.getOwner() != &func.getFunctionBody().front())
         continue;
-      if (auto name = func.getArgAttrOfType<StringAttr>(
-              argument.getArgNumber(), "rill.name"))
+      if (auto name = func.getArgAttrOfType<StringAttr>(argument.getArgNumber(),
+                                                        "rill.name"))
         return name.getValue();
       continue;
     }

@@ -1,4 +1,5 @@
-//===- FuseMaskAnalysis.h - Position analysis of attention masks -*- C++ -*-===//
+//===- FuseMaskAnalysis.h - Position analysis of attention masks -*- C++
+//-*-===//
 //
 // Internal to rill-fuse-attention. Evaluates the elements of index and
 // boolean tensors symbolically as linear functions of the loop indices of
@@ -68,6 +69,18 @@ FailureOr<AffineMap> getIndexMap(MLIRContext *context,
 /// lower-triangular (band) matrix. Fails on anything else.
 FailureOr<PositionBounds> analyzePositionMask(Value mask,
                                               ArrayRef<PositionExpr> index);
+
+/// Returns the bounds that the i1 scalar `condition`, computed in the body
+/// of the elementwise `generic` at the loop point `loops`, places on
+/// `k - q`, as analyzePositionMask does for tensors.
+FailureOr<PositionBounds>
+analyzePositionCondition(Value condition, Operation *generic,
+                         ArrayRef<PositionExpr> loops);
+
+/// Returns the bounds of the negated condition: `k - q <= U` becomes
+/// `k - q >= U + 1` and the reverse. Fails for two-sided bounds, whose
+/// negation is no interval.
+FailureOr<PositionBounds> negateBounds(const PositionBounds &bounds);
 
 /// Returns the `rill.name` of the first function argument that `value`
 /// depends on, searching at most a few hundred producers, or an empty

@@ -199,23 +199,22 @@ static std::optional<GatheredTable> matchGatheredTable(linalg::GenericOp user,
   };
   Value argument = gather.getBody()->getArgument(0);
   (void)getBackwardSlice(extract.getIndices()[0], &slice, options);
-  bool readsPosition =
-      extract.getIndices()[0] == argument ||
-      llvm::any_of(slice, [&](Operation *op) {
-        return llvm::is_contained(op->getOperands(), argument);
-      });
+  bool readsPosition = extract.getIndices()[0] == argument ||
+                       llvm::any_of(slice, [&](Operation *op) {
+                         return llvm::is_contained(op->getOperands(), argument);
+                       });
   if (!readsPosition || !hasRepeatedHalves(extract.getTensor()))
     return std::nullopt;
   return GatheredTable{extract.getTensor(), positions};
 }
 
 /// Returns the first half of the columns of the [P, D] table.
-static Value sliceFirstHalf(RewriterBase &rewriter, Location loc,
-                            Value table) {
+static Value sliceFirstHalf(RewriterBase &rewriter, Location loc, Value table) {
   auto type = cast<RankedTensorType>(table.getType());
   SmallVector<OpFoldResult> offsets(2, rewriter.getIndexAttr(0));
-  SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(type.getDimSize(0)),
-                                     rewriter.getIndexAttr(type.getDimSize(1) / 2)};
+  SmallVector<OpFoldResult> sizes = {
+      rewriter.getIndexAttr(type.getDimSize(0)),
+      rewriter.getIndexAttr(type.getDimSize(1) / 2)};
   SmallVector<OpFoldResult> strides(2, rewriter.getIndexAttr(1));
   return tensor::ExtractSliceOp::create(rewriter, loc, table, offsets, sizes,
                                         strides);
@@ -247,8 +246,8 @@ FailureOr<RotaryOp> mlir::rill::fuseRotary(RewriterBase &rewriter,
          {*rotatedOperands,
           std::make_pair(rotatedOperands->second, rotatedOperands->first)}) {
       Value input = matchRotateHalf(rotatedInput->get());
-      if (!input || !rotatedProduct.getMatchingIndexingMap(rotatedInput)
-                         .isIdentity())
+      if (!input ||
+          !rotatedProduct.getMatchingIndexingMap(rotatedInput).isIdentity())
         continue;
       for (auto [inputOperand, cosOperand] :
            {*directOperands,

@@ -12,7 +12,9 @@ the memory bandwidth (STREAM-style triad) and fp32 FMA peak first, with the
 same thread count, so the fractions below compare numbers taken minutes apart
 on the same, possibly shared, machine.
 
-Decode cases report achieved bandwidth over the key and value bytes that the
+Times are the minimum over the timed calls (at least 5 and --min-seconds),
+for Rill and ONNX Runtime alike: on a shared machine the fastest call is the
+one least disturbed by other processes. Decode cases report achieved bandwidth over the key and value bytes that the
 mask makes visible; prefill cases report GFLOP/s over the visible
 (query, key) pairs (2 * (D + Dv) flops per pair). "tiles visited" is the
 share of (query block, key tile) pairs the compile-time schedule keeps.
@@ -177,7 +179,7 @@ def time_rill(case: Case, tools, threads: int, min_seconds: float) -> float:
                str(min_seconds)]
     output = subprocess.run(command, capture_output=True, text=True, check=True,
                             env=thread_environment(threads)).stdout.split()
-    return float(output[0])
+    return float(output[1])
 
 
 def ort_model(case: Case):
@@ -247,7 +249,7 @@ def time_ort(case: Case, work: Path, threads: int, min_seconds: float) -> Option
     if completed.returncode != 0:
         print(f"  ONNX Runtime failed for {case}: {completed.stderr.strip()}", file=sys.stderr)
         return None
-    return json.loads(completed.stdout)["median_s"]
+    return json.loads(completed.stdout)["min_s"]
 
 
 def main() -> int:

@@ -3,7 +3,8 @@
 // Loads a shared library built by aot.py, fills q, k and v with random
 // values and calls the C interface of an attention function
 // `f(q, k, v[, q_pos, k_pos]) -> tensor` repeatedly. Prints the median time
-// of one call in seconds. Built at benchmark time with clang-22 -O2.
+// and the minimum time of one call in seconds and the number of timed
+// calls. Built at benchmark time with clang-22 -O2.
 //
 // Usage: timer LIB FUNC B HQ TQ D HKV TK DV QPOS KPOS DYNAMIC MIN_SECONDS
 //
@@ -109,6 +110,6 @@ int main(int argc, char **argv) {
       break;
   }
   qsort(times, runs, sizeof(double), compareDoubles);
-  printf("%.9g %d\n", times[runs / 2], runs);
+  printf("%.9g %.9g %d\n", times[runs / 2], times[0], runs);
   return 0;
 }

@@ -225,3 +225,26 @@ def test_other_vector_widths(width):
     pipeline = f"rill-cpu-pipeline{{query-tile=2 key-tile=6 vector-width={width}}}"
     actual = _run_tiled(pipeline, q, k, v, "#rill.window<9>", 18, 0, True)
     _check(actual, reference_attention(q, k, v, 18, 0, masks.window(9)))
+
+
+def test_prefetch_option_matches():
+    q, k, v = _random_inputs((1, 4, 1, 32), (1, 2, 300, 32), (1, 2, 300, 32), seed=16)
+    mask_text = "#rill.union<[#rill.sinks<4>, #rill.window<100>]>"
+    actual = _run_tiled("rill-cpu-pipeline{prefetch=true}", q, k, v, mask_text, 299, 0, False)
+    expected = reference_attention(q, k, v, 299, 0,
+                                   masks.union([masks.sinks(4), masks.window(100)]))
+    _check(actual, expected)
+
+
+@pytest.mark.parametrize("static_positions", [True, False], ids=["static", "dynamic"])
+def test_row_lanes_softcap_sinks(static_positions):
+    # 40 query rows without a bias take the query-row lane layout.
+    q, k, v = _random_inputs((1, 4, 40, 32), (1, 2, 90, 32), (1, 2, 90, 24), seed=17)
+    sink_logits = np.random.default_rng(18).standard_normal(4, dtype=np.float32)
+    mask_text = "#rill.union<[#rill.sinks<3>, #rill.window<20>]>"
+    mask = masks.union([masks.sinks(3), masks.window(20)])
+    actual = _run_tiled(DEFAULT_TILES, q, k, v, mask_text, 50, 0, static_positions,
+                        sink_logits=sink_logits, scale=0.2, softcap=3.0)
+    expected = reference_attention(q, k, v, 50, 0, mask, sink_logits=sink_logits, scale=0.2,
+                                   softcap=3.0)
+    _check(actual, expected)

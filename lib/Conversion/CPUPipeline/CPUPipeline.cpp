@@ -53,6 +53,7 @@ void mlir::rill::buildCPUPipeline(OpPassManager &pm,
   tileOptions.keyTile = options.keyTile;
   tileOptions.vectorWidth = options.vectorWidth;
   tileOptions.parallel = options.openMP;
+  tileOptions.prefetch = options.prefetch;
   pm.addPass(createRillTileAttentionPass(tileOptions));
   pm.addPass(createRillDecomposeAttentionPass());
   pm.addPass(createCanonicalizerPass());

@@ -50,6 +50,7 @@ struct RillTileAttentionPass
     tileOptions.keyTile = keyTile;
     tileOptions.vectorWidth = vectorWidth;
     tileOptions.parallel = parallel;
+    tileOptions.prefetch = prefetch;
     tileOptions.staticTableLimit = staticTableLimit;
     if (queryTile < 1 || keyTile < 1 || vectorWidth < 1) {
       getOperation()->emitError()

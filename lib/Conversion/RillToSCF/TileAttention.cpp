@@ -101,6 +101,7 @@ private:
   void buildStaticSchedule(const StaticTileSchedule &schedule);
   void buildDynamicSchedule();
   void buildKeyTileWithTest(Value keyTile, Value isFull);
+  void buildPrefetch(Value keyStart);
   void buildRowUpdate(Value head, Value row, Value queryRow, Value keyStart,
                       Value keyRows, TileMode mode);
   void buildTransposedQuery();
@@ -516,9 +517,35 @@ void TiledAttentionBuilder::buildDynamicSchedule() {
           [&](Value tile, ValueRange) { return visit(tile); });
 }
 
+// Requests every cache line of the key and value rows from `keyStart` on
+// (one tile), so that DRAM fetches of the tile that most likely follows
+// overlap the current tile's arithmetic. Rows past the end are clamped to
+// the last key.
+void TiledAttentionBuilder::buildPrefetch(Value keyStart) {
+  constexpr int64_t kFloatsPerCacheLine = 16;
+  Value lastKey = sub(numKeys, index(1));
+  forLoop(index(0), index(options.keyTile), {}, [&](Value keyInTile,
+                                                    ValueRange) {
+    Value keyRow = minIndex(add(keyStart, keyInTile), lastKey);
+    auto prefetchRow = [&](Value memref, int64_t size) {
+      for (int64_t column = 0; column < size; column += kFloatsPerCacheLine)
+        memref::PrefetchOp::create(
+            b, loc, memref, ValueRange{batch, group, keyRow, index(column)},
+            b.getBoolAttr(false), b.getI32IntegerAttr(3),
+            b.getBoolAttr(true));
+    };
+    prefetchRow(key, headDim);
+    prefetchRow(value, valueDim);
+    return SmallVector<Value>{};
+  });
+}
+
 void TiledAttentionBuilder::buildKeyTile(Value tile, TileMode mode) {
   Value keyStart = mul(tile, index(options.keyTile));
   Value keyRows = minIndex(index(options.keyTile), sub(numKeys, keyStart));
+
+  if (options.prefetch)
+    buildPrefetch(add(keyStart, index(options.keyTile)));
 
   // All query heads of the group and all rows of the block read the same
   // key and value tile, which stays in the L1/L2 cache meanwhile.

@@ -32,6 +32,10 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
   PassOptions::Option<int64_t> vectorWidth{
       *this, "vector-width", llvm::cl::desc("f32 lanes per vector"),
       llvm::cl::init(16)};
+  PassOptions::Option<bool> prefetch{
+      *this, "prefetch",
+      llvm::cl::desc("Prefetch the next key and value tile in attention"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> openMP{
       *this, "openmp",
       llvm::cl::desc("Run attention blocks in parallel with OpenMP (the "

@@ -60,6 +60,9 @@ def RillTileAttentionPass : Pass<"rill-tile-attention"> {
     Option<"parallel", "parallel", "bool", /*default=*/"true",
            "Emit scf.parallel over batch, key/value heads and query blocks "
            "(for OpenMP) instead of sequential scf.for loops">,
+    Option<"prefetch", "prefetch", "bool", /*default=*/"false",
+           "Prefetch the key and value rows of the following key tile while "
+           "a tile runs">,
     Option<"staticTableLimit", "static-table-limit", "int64_t",
            /*default=*/"1048576",
            "Maximum number of (query block, key tile) pairs classified at "

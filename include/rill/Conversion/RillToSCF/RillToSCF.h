@@ -36,6 +36,8 @@ struct TileAttentionOptions {
   int64_t vectorWidth = 16;
   /// Emit scf.parallel over (batch, key/value head, query block).
   bool parallel = true;
+  /// Prefetch the key and value rows of the next key tile.
+  bool prefetch = false;
   /// Maximum number of (query block, key tile) pairs classified at compile
   /// time; above it the schedule is computed at run time.
   int64_t staticTableLimit = 1 << 20;

@@ -33,6 +33,7 @@
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
 #last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#rowq = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 
 func.func @fuse_scaled_attention(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %kt_empty = tensor.empty() : tensor<1x2x4x5xf32>
@@ -131,6 +132,7 @@ func.func @fuse_scaled_attention(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
 #last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#rowq = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 
 func.func @fuse_causal_range_mask(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>, %past: i64) -> tensor<1x2x3x4xf32> {
   %krange_empty = tensor.empty() : tensor<5xi64>
@@ -279,6 +281,7 @@ func.func @fuse_causal_range_mask(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf3
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
 #last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#rowq = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 
 func.func @fuse_causal_and_padding_mask(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>, %past: i64, %attention_mask: tensor<1x5xi64> {rill.name = "attention_mask"}) -> tensor<1x2x3x4xf32> {
   %krange_empty = tensor.empty() : tensor<5xi64>
@@ -437,6 +440,7 @@ func.func @fuse_causal_and_padding_mask(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
 #last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#rowq = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 
 func.func @fuse_sliding_window_mask(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %win_empty = tensor.empty() : tensor<3x5xi1>
@@ -553,6 +557,7 @@ func.func @fuse_sliding_window_mask(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4x
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
 #last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#rowq = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 
 func.func @fuse_constant_causal_slice(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>, %offset: index) -> tensor<1x2x3x4xf32> {
   %tril = arith.constant dense<[[[[true, false, false, false, false, false, false, false], [true, true, false, false, false, false, false, false], [true, true, true, false, false, false, false, false], [true, true, true, true, false, false, false, false], [true, true, true, true, true, false, false, false], [true, true, true, true, true, true, false, false], [true, true, true, true, true, true, true, false], [true, true, true, true, true, true, true, true]]]]> : tensor<1x1x8x8xi1>
@@ -657,6 +662,7 @@ func.func @fuse_constant_causal_slice(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
 #last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#rowq = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 
 func.func @fuse_trilu_additive_mask(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %neg_inf = arith.constant dense<0xFF800000> : tensor<3x5xf32>
@@ -770,6 +776,7 @@ func.func @fuse_trilu_additive_mask(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4x
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
 #last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#rowq = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 
 func.func @fuse_trilu_boolean_mask(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %ones = arith.constant dense<true> : tensor<3x5xi1>
@@ -886,6 +893,7 @@ func.func @fuse_trilu_boolean_mask(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
 #last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#rowq = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 
 func.func @fuse_grouped_query_repetition(%q: tensor<1x2x3x4xf32>, %k: tensor<1x1x5x4xf32>, %v: tensor<1x1x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %krep_expanded = tensor.expand_shape %k [[0], [1], [2, 3], [4]] output_shape [1, 1, 1, 5, 4] : tensor<1x1x5x4xf32> into tensor<1x1x1x5x4xf32>
@@ -989,6 +997,7 @@ func.func @fuse_grouped_query_repetition(%q: tensor<1x2x3x4xf32>, %k: tensor<1x1
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
 #last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#rowq = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 
 func.func @fuse_scale_on_query_and_key(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %qscale_c = arith.constant dense<5.000000e-01> : tensor<f32>
@@ -1089,6 +1098,7 @@ func.func @fuse_scale_on_query_and_key(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
 #last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#rowq = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 
 func.func @fuse_linalg_softmax(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %kt_empty = tensor.empty() : tensor<1x2x4x5xf32>
@@ -1140,6 +1150,7 @@ func.func @fuse_linalg_softmax(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>,
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
 #last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#rowq = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 
 func.func @no_fusion_when_softmax_axis_is_not_last(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %kt_empty = tensor.empty() : tensor<1x2x4x5xf32>
@@ -1191,6 +1202,7 @@ func.func @no_fusion_when_softmax_axis_is_not_last(%q: tensor<1x2x3x4xf32>, %k: 
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
 #last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#rowq = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 
 func.func @no_fusion_without_softmax(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %kt_empty = tensor.empty() : tensor<1x2x4x5xf32>
@@ -1241,6 +1253,7 @@ func.func @no_fusion_without_softmax(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
 #last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#rowq = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 
 func.func @no_fusion_when_scale_follows_mask(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %win_empty = tensor.empty() : tensor<3x5xi1>
@@ -1354,6 +1367,7 @@ func.func @no_fusion_when_scale_follows_mask(%q: tensor<1x2x3x4xf32>, %k: tensor
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
 #last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#rowq = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 
 func.func @no_fusion_when_select_fill_is_not_hidden(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %win_empty = tensor.empty() : tensor<3x5xi1>
@@ -1459,6 +1473,7 @@ func.func @no_fusion_when_select_fill_is_not_hidden(%q: tensor<1x2x3x4xf32>, %k:
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
 #last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#rowq = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 
 func.func @no_fusion_when_scores_are_not_a_contraction(%scores: tensor<1x2x3x5xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
   %ninf = arith.constant 0xFF800000 : f32
@@ -1534,6 +1549,7 @@ func.func @no_fusion_when_scores_are_not_a_contraction(%scores: tensor<1x2x3x5xf
 #rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
 #rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
 #last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#rowq = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 
 func.func @no_fusion_when_scale_is_not_constant(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>, %c: tensor<f32>) -> tensor<1x2x3x4xf32> {
   %kt_empty = tensor.empty() : tensor<1x2x4x5xf32>
@@ -1564,6 +1580,182 @@ func.func @no_fusion_when_scale_is_not_constant(%q: tensor<1x2x3x4xf32>, %k: ten
   %max1 = tensor.expand_shape %max [[0], [1], [2, 3]] output_shape [1, 2, 3, 1] : tensor<1x2x3xf32> into tensor<1x2x3x1xf32>
   %sub_empty = tensor.empty() : tensor<1x2x3x5xf32>
   %shifted = linalg.generic {indexing_maps = [#id4, #row1, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%scaled, %max1 : tensor<1x2x3x5xf32>, tensor<1x2x3x1xf32>) outs(%sub_empty : tensor<1x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.subf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3x5xf32>
+  %exp_empty = tensor.empty() : tensor<1x2x3x5xf32>
+  %exp = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%shifted : tensor<1x2x3x5xf32>) outs(%exp_empty : tensor<1x2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = math.exp %a : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3x5xf32>
+  %zero = arith.constant 0.000000e+00 : f32
+  %sum_empty = tensor.empty() : tensor<1x2x3xf32>
+  %sum_init = linalg.fill ins(%zero : f32) outs(%sum_empty : tensor<1x2x3xf32>) -> tensor<1x2x3xf32>
+  %sum = linalg.generic {indexing_maps = [#id4, #row], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%exp : tensor<1x2x3x5xf32>) outs(%sum_init : tensor<1x2x3xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.addf %o, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3xf32>
+  %sum1 = tensor.expand_shape %sum [[0], [1], [2, 3]] output_shape [1, 2, 3, 1] : tensor<1x2x3xf32> into tensor<1x2x3x1xf32>
+  %div_empty = tensor.empty() : tensor<1x2x3x5xf32>
+  %weights = linalg.generic {indexing_maps = [#id4, #row1, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%exp, %sum1 : tensor<1x2x3x5xf32>, tensor<1x2x3x1xf32>) outs(%div_empty : tensor<1x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.divf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3x5xf32>
+  %pv_zero = arith.constant 0.000000e+00 : f32
+  %pv_empty = tensor.empty() : tensor<1x2x3x4xf32>
+  %pv_init = linalg.fill ins(%pv_zero : f32) outs(%pv_empty : tensor<1x2x3x4xf32>) -> tensor<1x2x3x4xf32>
+  %out = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%weights, %v : tensor<1x2x3x5xf32>, tensor<1x2x5x4xf32>) outs(%pv_init : tensor<1x2x3x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2x3x4xf32>
+  return %out : tensor<1x2x3x4xf32>
+}
+
+// -----
+
+// The contraction with the values accumulates into a non-zero init, so it
+// is no plain weighted sum.
+// CHECK-LABEL: func.func @no_fusion_when_values_init_is_not_zero
+// CHECK-NOT: rill.attention
+
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#row = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+#row1 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, 0)>
+#scalar = affine_map<(d0, d1, d2, d3) -> ()>
+#lhs = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+#rhs = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>
+#out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+#bcast2 = affine_map<(d0, d1, d2, d3) -> (0, 0, d2, d3)>
+#vec = affine_map<(d0) -> (d0)>
+#vec0 = affine_map<(d0) -> ()>
+#keyrow = affine_map<(d0, d1) -> (0, d1)>
+#querycol = affine_map<(d0, d1) -> (d0, 0)>
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#headb = affine_map<(d0, d1, d2, d3) -> (d0, 0, d2, d3)>
+#pad = affine_map<(d0, d1, d2, d3) -> (d0, d1, 0, d3)>
+#scalar2 = affine_map<(d0, d1) -> ()>
+#rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
+#rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#rowq = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+
+func.func @no_fusion_when_values_init_is_not_zero(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
+  %kt_empty = tensor.empty() : tensor<1x2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<1x2x5x4xf32>) outs(%kt_empty : tensor<1x2x4x5xf32>) permutation = [0, 1, 3, 2]
+  %qk_zero = arith.constant 0.000000e+00 : f32
+  %qk_empty = tensor.empty() : tensor<1x2x3x5xf32>
+  %qk_init = linalg.fill ins(%qk_zero : f32) outs(%qk_empty : tensor<1x2x3x5xf32>) -> tensor<1x2x3x5xf32>
+  %scores = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %kt : tensor<1x2x3x4xf32>, tensor<1x2x4x5xf32>) outs(%qk_init : tensor<1x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2x3x5xf32>
+  %ninf = arith.constant 0xFF800000 : f32
+  %max_empty = tensor.empty() : tensor<1x2x3xf32>
+  %max_init = linalg.fill ins(%ninf : f32) outs(%max_empty : tensor<1x2x3xf32>) -> tensor<1x2x3xf32>
+  %max = linalg.generic {indexing_maps = [#id4, #row], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%scores : tensor<1x2x3x5xf32>) outs(%max_init : tensor<1x2x3xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.maximumf %o, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3xf32>
+  %max1 = tensor.expand_shape %max [[0], [1], [2, 3]] output_shape [1, 2, 3, 1] : tensor<1x2x3xf32> into tensor<1x2x3x1xf32>
+  %sub_empty = tensor.empty() : tensor<1x2x3x5xf32>
+  %shifted = linalg.generic {indexing_maps = [#id4, #row1, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%scores, %max1 : tensor<1x2x3x5xf32>, tensor<1x2x3x1xf32>) outs(%sub_empty : tensor<1x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.subf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3x5xf32>
+  %exp_empty = tensor.empty() : tensor<1x2x3x5xf32>
+  %exp = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%shifted : tensor<1x2x3x5xf32>) outs(%exp_empty : tensor<1x2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = math.exp %a : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3x5xf32>
+  %zero = arith.constant 0.000000e+00 : f32
+  %sum_empty = tensor.empty() : tensor<1x2x3xf32>
+  %sum_init = linalg.fill ins(%zero : f32) outs(%sum_empty : tensor<1x2x3xf32>) -> tensor<1x2x3xf32>
+  %sum = linalg.generic {indexing_maps = [#id4, #row], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%exp : tensor<1x2x3x5xf32>) outs(%sum_init : tensor<1x2x3xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.addf %o, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3xf32>
+  %sum1 = tensor.expand_shape %sum [[0], [1], [2, 3]] output_shape [1, 2, 3, 1] : tensor<1x2x3xf32> into tensor<1x2x3x1xf32>
+  %div_empty = tensor.empty() : tensor<1x2x3x5xf32>
+  %weights = linalg.generic {indexing_maps = [#id4, #row1, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%exp, %sum1 : tensor<1x2x3x5xf32>, tensor<1x2x3x1xf32>) outs(%div_empty : tensor<1x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.divf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3x5xf32>
+  %pv_zero = arith.constant 1.000000e+00 : f32
+  %pv_empty = tensor.empty() : tensor<1x2x3x4xf32>
+  %pv_init = linalg.fill ins(%pv_zero : f32) outs(%pv_empty : tensor<1x2x3x4xf32>) -> tensor<1x2x3x4xf32>
+  %out = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%weights, %v : tensor<1x2x3x5xf32>, tensor<1x2x5x4xf32>) outs(%pv_init : tensor<1x2x3x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2x3x4xf32>
+  return %out : tensor<1x2x3x4xf32>
+}
+
+// -----
+
+// A row maximum taken over the query axis instead of the key axis.
+// CHECK-LABEL: func.func @no_fusion_when_max_is_over_another_axis
+// CHECK-NOT: rill.attention
+
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#row = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+#row1 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, 0)>
+#scalar = affine_map<(d0, d1, d2, d3) -> ()>
+#lhs = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+#rhs = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>
+#out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+#bcast2 = affine_map<(d0, d1, d2, d3) -> (0, 0, d2, d3)>
+#vec = affine_map<(d0) -> (d0)>
+#vec0 = affine_map<(d0) -> ()>
+#keyrow = affine_map<(d0, d1) -> (0, d1)>
+#querycol = affine_map<(d0, d1) -> (d0, 0)>
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#headb = affine_map<(d0, d1, d2, d3) -> (d0, 0, d2, d3)>
+#pad = affine_map<(d0, d1, d2, d3) -> (d0, d1, 0, d3)>
+#scalar2 = affine_map<(d0, d1) -> ()>
+#rep_in = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
+#rep_out = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#last2 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#rowq = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+
+func.func @no_fusion_when_max_is_over_another_axis(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x4xf32>) -> tensor<1x2x3x4xf32> {
+  %kt_empty = tensor.empty() : tensor<1x2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<1x2x5x4xf32>) outs(%kt_empty : tensor<1x2x4x5xf32>) permutation = [0, 1, 3, 2]
+  %qk_zero = arith.constant 0.000000e+00 : f32
+  %qk_empty = tensor.empty() : tensor<1x2x3x5xf32>
+  %qk_init = linalg.fill ins(%qk_zero : f32) outs(%qk_empty : tensor<1x2x3x5xf32>) -> tensor<1x2x3x5xf32>
+  %scores = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %kt : tensor<1x2x3x4xf32>, tensor<1x2x4x5xf32>) outs(%qk_init : tensor<1x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2x3x5xf32>
+  %ninf = arith.constant 0xFF800000 : f32
+  %max_empty = tensor.empty() : tensor<1x2x5xf32>
+  %max_init = linalg.fill ins(%ninf : f32) outs(%max_empty : tensor<1x2x5xf32>) -> tensor<1x2x5xf32>
+  %max = linalg.generic {indexing_maps = [#id4, #rowq], iterator_types = ["parallel", "parallel", "reduction", "parallel"]} ins(%scores : tensor<1x2x3x5xf32>) outs(%max_init : tensor<1x2x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.maximumf %o, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x5xf32>
+  %max_rows = tensor.extract_slice %max[0, 0, 0] [1, 2, 3] [1, 1, 1] : tensor<1x2x5xf32> to tensor<1x2x3xf32>
+  %max1 = tensor.expand_shape %max_rows [[0], [1], [2, 3]] output_shape [1, 2, 3, 1] : tensor<1x2x3xf32> into tensor<1x2x3x1xf32>
+  %sub_empty = tensor.empty() : tensor<1x2x3x5xf32>
+  %shifted = linalg.generic {indexing_maps = [#id4, #row1, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%scores, %max1 : tensor<1x2x3x5xf32>, tensor<1x2x3x1xf32>) outs(%sub_empty : tensor<1x2x3x5xf32>) {
   ^bb0(%a: f32, %b: f32, %o: f32):
     %r = arith.subf %a, %b : f32
     linalg.yield %r : f32

@@ -22,7 +22,7 @@ extern "C" {
 
 /* Bumped whenever a struct below or a function signature changes. The
  * runtime rejects libraries whose version differs from its own. */
-#define RILL_MODEL_ABI_VERSION 1
+#define RILL_MODEL_ABI_VERSION 2
 
 /* Element types of tensors described by rill_tensor_info. */
 typedef enum rill_dtype {
@@ -69,6 +69,11 @@ typedef struct rill_model_metadata {
   const rill_tensor_info *inputs;
   int32_t num_outputs;
   const rill_tensor_info *outputs;
+
+  /* Added in version 2. */
+  int32_t default_threads;  /* threads of parallel loops unless set, 0 = OpenMP default */
+  const char *target_cpu;   /* the CPU the code was compiled for, e.g. "x86-64-v3" */
+  const char *pipeline;     /* the lowering pipeline, "reference" or "cpu" */
 } rill_model_metadata;
 
 /* Arguments of one streaming step; see docs/streaming.md. */
@@ -94,11 +99,37 @@ const rill_model_metadata *rill_model_metadata_get(void);
  * runtime does). Thread-safe for distinct caches. */
 int32_t rill_model_step(const rill_step_args *args);
 
+/* Return codes of rill_model_run. */
+#define RILL_MODEL_RUN_OK 0
+#define RILL_MODEL_RUN_INVALID_ARGUMENT 1 /* NULL pointer, wrong rank or static dimension */
+#define RILL_MODEL_RUN_OUT_OF_MEMORY 2
+
+/* Runs the compiled graph once (every library has this entry, streaming or
+ * not). `inputs[i]` points to the dense data of input i, in the order and
+ * with the dtype of metadata->inputs, and `input_shapes[i]` to its rank
+ * dimensions. On success, `outputs[i]` receives a buffer allocated by the
+ * library that the caller releases with rill_model_free_output, and the
+ * caller-provided array `output_shapes[i]` (rank entries) receives its
+ * dimensions. Static dimensions and ranks are checked; consistency between
+ * dynamic dimensions (for example a mask as long as the sequence) is the
+ * caller's contract, as in the ONNX graph. Returns a RILL_MODEL_RUN_* code;
+ * rill_model_last_error describes the last failure of the calling thread.
+ * Thread-safe. */
+int32_t rill_model_run(const void *const *inputs, const int64_t *const *input_shapes,
+                       void **outputs, int64_t **output_shapes);
+
+/* Releases an output buffer returned by rill_model_run. NULL is ignored. */
+void rill_model_free_output(void *output);
+
+/* Returns the message of the calling thread's last failed rill_model_run or
+ * rill_model_step, or "" if none failed. Valid until the next call. */
+const char *rill_model_last_error(void);
+
 /* Sets the number of threads the library's parallel loops use (0 = the
- * OpenMP default). Like OpenMP's omp_set_num_threads, the setting applies
- * to parallel loops started from the calling thread, so librill calls it
- * from each thread that feeds a session whenever that thread's requested
- * count changes. */
+ * library's default_threads, or the OpenMP default when that is 0). Like
+ * OpenMP's omp_set_num_threads, the setting applies to parallel loops
+ * started from the calling thread, so librill calls it from each thread
+ * that feeds a session whenever that thread's requested count changes. */
 void rill_model_set_num_threads(int32_t num_threads);
 
 #ifdef __cplusplus

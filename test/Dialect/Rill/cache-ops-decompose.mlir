@@ -31,8 +31,9 @@ func.func @cache_attention(%q: tensor<1x8x3x8xf32>, %qs: tensor<1x8x3x8xf32>,
 // Without a scale attribute and with a dynamic head size, the joined
 // queries are multiplied by rsqrt(D) at run time.
 // CHECK-LABEL: func.func @cache_attention_dynamic_head_size
-// CHECK: %[[D:.+]] = tensor.dim %{{.*}}, %c3 : tensor<1x8x?x?xf32>
-// CHECK: math.rsqrt
+// CHECK: %[[CAST:.+]] = arith.index_castui %{{.*}} : index to i64
+// CHECK: %[[FLOAT:.+]] = arith.uitofp %[[CAST]] : i64 to f32
+// CHECK: math.rsqrt %[[FLOAT]] : f32
 // CHECK-NOT: rill.
 // CHECK: return
 func.func @cache_attention_dynamic_head_size(

@@ -531,7 +531,7 @@ static LogicalResult convertGroupQueryAttention(NodeContext &ctx) {
       return failure();
     }
   } else {
-    // Packed QKV: the last axis holds num_heads query heads, then
+    // Packed QKV: the last axis contains num_heads query heads, then
     // kv_num_heads key heads and kv_num_heads value heads.
     int64_t packedSize = q->getType().getDimSize(2);
     int64_t totalHeads = heads + 2 * kvHeads;
@@ -590,8 +590,8 @@ static LogicalResult convertGroupQueryAttention(NodeContext &ctx) {
     key = rotate(key);
   }
 
-  // The present cache holds past and new keys; queries attend to it with
-  // stream positions equal to cache slots.
+  // The present cache contains past and new keys, and queries attend to
+  // it with stream positions equal to cache slots.
   OpFoldResult totalLength = getIndexScalar(b, loc, *total);
   Value presentKey = key, presentValue = value;
   std::optional<TensorValue> pastKey = ctx.getOptionalInput(3);

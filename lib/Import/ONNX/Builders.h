@@ -3,7 +3,7 @@
 // Shape arithmetic on OpFoldResult (constants fold, unknown sizes become
 // `index` SSA values) and builders for the linalg patterns that many ONNX
 // operators share: numpy-broadcasting elementwise ops, reductions, batched
-// matrix products and reshapes. Nothing here knows about protobuf.
+// matrix products and reshapes. Nothing here depends on protobuf.
 //
 //===----------------------------------------------------------------------===//
 

@@ -4,7 +4,7 @@
 // Unsqueeze, Squeeze, Concat, Slice, Split, Expand, ConstantOfShape, Range,
 // Trilu and Tile. Shape vectors are tracked element by element (constants
 // or `index` values) so that the shape subgraphs of exported transformers
-// fold at import time; the data path uses tensor and linalg ops.
+// fold at import time. The data path uses tensor and linalg ops.
 //
 //===----------------------------------------------------------------------===//
 

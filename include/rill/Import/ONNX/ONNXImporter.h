@@ -2,9 +2,9 @@
 //
 // Entry points that read an ONNX ModelProto (any ai.onnx opset up to 23 plus
 // a few com.microsoft operators) and build a builtin module with one
-// `func.func` for the main graph, written with upstream tensor, linalg, arith
-// and math ops and with rill ops for attention and rotary embeddings. Errors
-// are reported through the context's diagnostic engine, never by aborting.
+// `func.func` for the main graph. The function uses upstream tensor, linalg,
+// arith and math ops, and rill ops for attention and rotary embeddings.
+// Errors are reported through the context's diagnostic engine.
 //
 //===----------------------------------------------------------------------===//
 

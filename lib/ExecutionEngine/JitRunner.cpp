@@ -211,7 +211,7 @@ JitFunction describeFunction(func::FuncOp function, std::string &unsupported) {
   return result;
 }
 
-/// Returns "[2, ?, 4]" for a shape with dynamic dimensions.
+/// Formats `shape` as text, "?" marking dynamic dimensions ("[2, ?, 4]").
 std::string formatShape(llvm::ArrayRef<int64_t> shape) {
   std::string text = "[";
   for (auto [index, dim] : llvm::enumerate(shape)) {

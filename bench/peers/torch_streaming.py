@@ -174,7 +174,7 @@ class ReferenceStream:
             self.keys[i] = torch.randn(c.n_kv_heads, length, c.head_size, generator=generator).to(self.model.dtype)
             self.values[i] = torch.randn(c.n_kv_heads, length, c.head_size, generator=generator).to(self.model.dtype)
         self.stream_positions = torch.arange(length)
-        self.history = list(range(3, 3 + length))[-(self.capacity or length):]
+        self.history = [3] * min(length, self.capacity or length)
         self.position = length
 
     def _kept(self, n: int) -> torch.Tensor | None:

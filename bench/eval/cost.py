@@ -1,0 +1,301 @@
+# ===- bench/eval/cost.py - Per-token latency and memory per cache policy ---=== #
+"""Measure per-token latency and peak memory against cache size and against tokens processed.
+
+Engines, each run in its own process so that the process's peak RSS belongs to
+one configuration, all with the same thread count (`--threads`):
+
+- torch peer (`bench/peers/torch_streaming.py --mode cost`): the StreamingLLM
+  reference cache in PyTorch eager;
+- ONNX Runtime peer (`bench/peers/ort_stream.js --cost`): the optimum-layout export
+  with past_key_values truncated by the driver, on the same ONNX file Rill compiles;
+- Rill (`rill-run perplexity --json` on the library `rillc` builds from that file),
+  skipped with a message when the tools are missing or compilation fails.
+
+Sweep 1 (cache size): for each cache size, the peers fill the cache with random
+keys and values (content does not change the work) and time `--measure` steps at
+a full cache; `recompute` re-runs the whole window per token, so it gets fewer
+steps and stops at `--max-recompute`. Rill streams `capacity + --measure` text
+tokens from an empty cache and reports tokens per second over the whole stream.
+Sweep 2 (tokens processed, stories260K only): latency of every step from an
+empty cache over `--curve-tokens` tokens, torch peer, four policies.
+The sinks/recompute speed ratio at cache 4096 is reported per engine and model.
+
+Models: stories260K and the random-weight ~100M Llama (`rill.export.llama_random`,
+generated into build/eval/models on first use). Results: build/eval/cost/*.json,
+a Markdown report (build/eval/cost/report.md) and plots under docs/img/.
+
+Usage: /usr/bin/python3 bench/eval/cost.py [--models stories260K,llama_random_100M]
+       [--sizes 256,512,...] [--threads 1] [--skip-ort] [--report-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+
+OUT = common.BUILD / "cost"
+IMG = common.REPO_ROOT / "docs" / "img"
+POLICIES = ("dense", "window", "recompute", "sinks")
+RANDOM_CHECKPOINT = common.BUILD / "models" / "llama_random_100M.bin"
+
+# (kv_heads, head_dim, rope table rows) per model, for the ONNX driver and the export.
+SHAPES = {"stories260K": (4, 8), "llama_random_100M": (4, 64)}
+
+
+def checkpoint_of(model: str) -> Path:
+    if model == "stories260K":
+        return common.MODELS["stories260K"].checkpoint
+    if not RANDOM_CHECKPOINT.is_file():
+        common.log(f"writing {RANDOM_CHECKPOINT}")
+        from rill.export.llama_random import write_checkpoint
+
+        write_checkpoint(RANDOM_CHECKPOINT)
+    return RANDOM_CHECKPOINT
+
+
+def onnx_of(model: str, max_positions: int) -> Path:
+    if model == "llama_random_100M":
+        path = common.BUILD / "onnx" / f"llama_random_100M_p{max_positions}" / "model.onnx"
+        if path.is_file():
+            return path
+    return common.onnx_export(checkpoint_of(model), max_positions)
+
+
+def steps_for(policy: str, size: int, args) -> int:
+    if policy != "recompute":
+        return args.measure
+    return max(1, min(args.measure, int(args.measure * 256 / size)))
+
+
+def torch_cost(model: str, policy: str, size: int, args) -> dict:
+    command = [common.PYTHON, str(common.TORCH_PEER), "--mode", "cost", "--json", "--checkpoint", str(checkpoint_of(model)),
+               "--policy", policy, "--capacity", str(size), "--sinks", "4", "--threads", str(args.threads),
+               "--measure", str(steps_for(policy, size, args)), "--warmup", "1" if policy == "recompute" else "3"]
+    if policy == "sinks" and size == args.sizes[0]:
+        command += ["--prefill", "256"]
+    return common.run_json(command, timeout=args.timeout)
+
+
+def ort_cost(model: str, policy: str, size: int, args) -> dict:
+    kv_heads, head_dim = SHAPES[model]
+    command = ["node", str(common.ORT_PEER), "--cost", "--model", str(onnx_of(model, args.max_positions)),
+               "--kv-heads", str(kv_heads), "--head-dim", str(head_dim), "--policy", policy, "--sinks", "4",
+               "--capacity", str(size), "--threads", str(args.threads),
+               "--measure", str(steps_for(policy, size, args)), "--warmup", "1" if policy == "recompute" else "3"]
+    if policy == "sinks" and size == args.sizes[0]:
+        command += ["--prefill", "256"]
+    return common.run_json(command, timeout=args.timeout)
+
+
+def rill_cost(model: str, policy: str, size: int, args) -> dict:
+    if policy == "recompute" and size > 512:
+        # From an empty cache, recompute streams cost O(size^2) token passes before the cache is full.
+        raise RuntimeError("recompute above cache 512 is not run through rill-run (quadratic fill)")
+    library = common.compile_with_rillc(onnx_of(model, args.max_positions), common.BUILD / "rill" / f"{model}.so")
+    tokenizer = common.MODELS["stories260K"].tokenizer
+    tokens = size + steps_for(policy, size, args)
+    command = [common.find_tool("rill-run"), "perplexity", "--json", "--model", str(library), "--policy", policy,
+               "--capacity", str(size), "--threads", str(args.threads), "--max-tokens", str(tokens)]
+    if model == "stories260K":
+        command += ["--tokenizer", str(tokenizer), str(common.TEXT_FILES["tinystories"])]
+    else:
+        # The random model has no tokenizer: feed token ids (all below 512, valid in a 32000 vocabulary).
+        ids = common.token_ids(tokenizer, "tinystories")[:tokens]
+        id_file = common.BUILD / "tokens" / f"ids_{tokens}.txt"
+        id_file.write_text(" ".join(str(i) for i in ids))
+        command += ["--input-format", "ids", str(id_file)]
+    if policy == "sinks":
+        command += ["--sinks", "4"]
+    result = common.run_json(command, timeout=args.timeout)
+    if "tokens_per_second" in result:
+        result["latency_ms_median"] = 1e3 / result["tokens_per_second"]
+    result["note"] = f"stream of {tokens} tokens from an empty cache"
+    return result
+
+
+ENGINES = {"torch": torch_cost, "ort": ort_cost, "rill": rill_cost}
+
+
+def measure(engine: str, model: str, policy: str, size: int, args) -> dict | None:
+    path = OUT / f"{engine}__{model}__{policy}__c{size}__t{args.threads}.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    begin = time.time()
+    try:
+        result = ENGINES[engine](model, policy, size, args)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired, json.JSONDecodeError) as error:
+        common.log(f"{engine} {model} {policy} cache {size} failed: {str(error)[:400]}")
+        return None
+    result.update(engine=engine, model=model, policy=policy, capacity=size, wall_seconds=time.time() - begin)
+    common.write_json(path, result)
+    common.log(f"{engine} {model} {policy} cache {size}: {result.get('latency_ms_median', float('nan')):.2f} ms/token, "
+               f"peak RSS {result.get('peak_rss_bytes', 0) / 2**20:.0f} MiB")
+    return result
+
+
+def curve(args) -> None:
+    """Latency against tokens processed, torch peer, stories260K, four policies at cache 256."""
+    for policy in POLICIES:
+        path = OUT / f"curve__stories260K__{policy}.json"
+        if path.is_file():
+            continue
+        command = [common.PYTHON, str(common.TORCH_PEER), "--mode", "step", "--json", "--latency-curve",
+                   "--checkpoint", str(common.MODELS["stories260K"].checkpoint),
+                   "--tokenizer", str(common.MODELS["stories260K"].tokenizer),
+                   "--text", str(common.TEXT_FILES["tinystories"]), "--tokens", str(args.curve_tokens),
+                   "--policy", policy, "--capacity", "256", "--sinks", "4", "--threads", str(args.threads)]
+        try:
+            result = common.run_json(command, timeout=args.timeout)
+        except (RuntimeError, subprocess.TimeoutExpired) as error:
+            common.log(f"curve {policy} failed: {str(error)[:400]}")
+            continue
+        common.write_json(path, result)
+        common.log(f"curve {policy}: median {result['latency_ms_median']:.2f} ms/token")
+
+
+def report(args, rill_reason: str | None) -> str:
+    results = [json.loads(p.read_text()) for p in sorted(OUT.glob("*__c*__t*.json"))]
+    lines = [f"Threads: {args.threads}. Median milliseconds per token at a full cache (peak RSS in MiB).", ""]
+    if rill_reason:
+        lines += [f"Rill rows skipped: {rill_reason}.", ""]
+    for model in args.models:
+        lines += [f"**{model}**", "", "| engine | policy | " + " | ".join(str(s) for s in args.sizes) + " |",
+                  "|---|---|" + "---|" * len(args.sizes)]
+        for engine in ENGINES:
+            for policy in POLICIES:
+                cells = []
+                for size in args.sizes:
+                    match = [r for r in results if r["engine"] == engine and r["model"] == model
+                             and r["policy"] == policy and r["capacity"] == size]
+                    if match and "latency_ms_median" in match[0]:
+                        r = match[0]
+                        cells.append(f"{r['latency_ms_median']:.2f} ({r.get('peak_rss_bytes', 0) / 2**20:.0f})")
+                    else:
+                        cells.append("-")
+                if any(c != "-" for c in cells):
+                    lines.append(f"| {engine} | {policy} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines += ["Sinks against recompute at cache 4096 (recompute ms / sinks ms):", ""]
+    for model in args.models:
+        for engine in ENGINES:
+            pick = {r["policy"]: r for r in results if r["engine"] == engine and r["model"] == model and r["capacity"] == 4096}
+            if "sinks" in pick and "recompute" in pick:
+                ratio = pick["recompute"]["latency_ms_median"] / pick["sinks"]["latency_ms_median"]
+                lines.append(f"- {model}, {engine}: {pick['recompute']['latency_ms_median']:.1f} / "
+                             f"{pick['sinks']['latency_ms_median']:.2f} ms = {ratio:.1f}x")
+    prefill = [r for r in results if "prefill_tokens_per_second" in r]
+    if prefill:
+        lines += ["", "Prefill of 256 tokens in one call (tokens/s):", ""]
+        for r in prefill:
+            lines.append(f"- {r['model']}, {r['engine']}: {r['prefill_tokens_per_second']:.0f}")
+    curves = {p: json.loads((OUT / f"curve__stories260K__{p}.json").read_text())
+              for p in POLICIES if (OUT / f"curve__stories260K__{p}.json").is_file()}
+    if curves:
+        lines += ["", f"Torch peer, stories260K, cache 256, {args.curve_tokens} tokens from an empty cache "
+                  "(median ms/token in the first and last 2% of the stream):", ""]
+        for policy, r in curves.items():
+            lines.append(f"- {policy}: {r['latency_curve'][0][1]:.2f} -> {r['latency_curve'][-1][1]:.2f}")
+    return "\n".join(lines) + "\n"
+
+
+def plot(args) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    results = [json.loads(p.read_text()) for p in sorted(OUT.glob("*__c*__t*.json"))]
+    figure, axes = plt.subplots(1, len(args.models), figsize=(6 * len(args.models), 4.5), squeeze=False)
+    colors = {"dense": "black", "window": "tab:red", "recompute": "tab:orange", "sinks": "tab:blue"}
+    styles = {"torch": "-o", "ort": "--s", "rill": ":^"}
+    for axis, model in zip(axes[0], args.models):
+        for engine in ENGINES:
+            for policy in POLICIES:
+                points = sorted((r["capacity"], r["latency_ms_median"]) for r in results
+                                if r["engine"] == engine and r["model"] == model and r["policy"] == policy
+                                and "latency_ms_median" in r)
+                if points:
+                    x, y = zip(*points)
+                    axis.plot(x, y, styles[engine], color=colors[policy], label=f"{engine} {policy}", markersize=4)
+        axis.set_xscale("log", base=2)
+        axis.set_yscale("log")
+        axis.set_xlabel("cache size (tokens)")
+        axis.set_ylabel("ms per token (median)")
+        axis.set_title(model)
+        axis.legend(fontsize=7, ncol=2)
+    figure.tight_layout()
+    paths = [IMG / "cost_cache_size.png"]
+    IMG.mkdir(parents=True, exist_ok=True)
+    figure.savefig(paths[0], dpi=80)
+    plt.close(figure)
+
+    curves = {p: json.loads((OUT / f"curve__stories260K__{p}.json").read_text())
+              for p in POLICIES if (OUT / f"curve__stories260K__{p}.json").is_file()}
+    if curves:
+        figure, axis = plt.subplots(figsize=(6, 4))
+        for policy, r in curves.items():
+            x, y = zip(*r["latency_curve"])
+            axis.plot(x, y, color=colors[policy], label=policy)
+        axis.set_xlabel("tokens processed")
+        axis.set_ylabel("ms per token (median per bin)")
+        axis.set_yscale("log")
+        axis.set_title("stories260K, torch peer, cache 256")
+        axis.legend()
+        figure.tight_layout()
+        paths.append(IMG / "cost_tokens_processed.png")
+        figure.savefig(paths[-1], dpi=80)
+        plt.close(figure)
+    return paths
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Per-token latency and peak memory per cache policy and engine.")
+    parser.add_argument("--models", default="stories260K,llama_random_100M", help="comma-separated: stories260K, llama_random_100M")
+    parser.add_argument("--sizes", default="256,512,1024,2048,4096,8192", help="cache sizes in tokens")
+    parser.add_argument("--engines", default="torch,ort,rill", help="comma-separated: torch, ort, rill")
+    parser.add_argument("--threads", type=int, default=1, help="threads of every engine (default: %(default)s)")
+    parser.add_argument("--measure", type=int, default=20, help="timed steps per configuration (default: %(default)s)")
+    parser.add_argument("--max-recompute", type=int, default=4096, help="largest cache size that runs recompute")
+    parser.add_argument("--max-positions", type=int, default=8192, help="RoPE table rows of the ONNX exports")
+    parser.add_argument("--curve-tokens", type=int, default=1500, help="stream length of the tokens-processed sweep")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds per configuration before it is skipped")
+    parser.add_argument("--report-only", action="store_true", help="write the report and plots from finished runs")
+    args = parser.parse_args(argv)
+    args.models = args.models.split(",")
+    args.sizes = [int(s) for s in args.sizes.split(",")]
+    engines = args.engines.split(",")
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    rill_reason = common.rill_unavailable_reason() if "rill" in engines else "not requested (--engines)"
+    if rill_reason:
+        common.log(f"Rill rows skipped: {rill_reason}")
+        engines = [e for e in engines if e != "rill"]
+    if not args.report_only:
+        if "stories260K" in args.models:
+            curve(args)
+        for model in args.models:
+            for size in args.sizes:
+                for policy in POLICIES:
+                    if policy == "recompute" and size > args.max_recompute:
+                        continue
+                    for engine in engines:
+                        measure(engine, model, policy, size, args)
+    text = report(args, rill_reason)
+    (OUT / "report.md").write_text(text)
+    print(text)
+    for path in plot(args):
+        common.log(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

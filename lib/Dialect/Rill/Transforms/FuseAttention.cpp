@@ -830,6 +830,17 @@ mlir::rill::fuseAttention(RewriterBase &rewriter,
   MLIRContext *context = rewriter.getContext();
   MaskDecision decision = decideMask(context, chain, options);
 
+  // Check every precondition before the first new op, so that a failed
+  // match leaves the IR unchanged.
+  for (const MaskTerm &term : chain.additive)
+    if (failed(getIndexMap(context, term.index)))
+      return rewriter.notifyMatchFailure(
+          pvContraction, "expected mask terms with affine indexing");
+  for (const MaskTerm &term : decision.keptConditions)
+    if (failed(getIndexMap(context, term.index)))
+      return rewriter.notifyMatchFailure(
+          pvContraction, "expected mask terms with affine indexing");
+
   Location loc = pvContraction.getLoc();
   rewriter.setInsertionPoint(pvContraction);
   double scale = chain.scale;
@@ -882,6 +893,34 @@ struct FuseAttentionPattern : OpRewritePattern<linalg::GenericOp> {
   FuseAttentionOptions options;
 };
 
+/// Records the first match-failure reason reported through a rewriter.
+struct FailureReasonListener : RewriterBase::Listener {
+  void
+  notifyMatchFailure(Location loc,
+                     function_ref<void(Diagnostic &)> reasonCallback) override {
+    if (!reason.empty())
+      return;
+    Diagnostic diagnostic(loc, DiagnosticSeverity::Remark);
+    reasonCallback(diagnostic);
+    reason = diagnostic.str();
+  }
+
+  std::string reason;
+};
+
+/// Returns true if `op` looks like the end of an attention layer that did
+/// not fuse: a 5-loop contraction whose first input is softmax weights.
+static bool isMissedAttention(linalg::GenericOp op) {
+  if (op.getNumLoops() != 5 || op.getNumDpsInputs() != 2)
+    return false;
+  Operation *weights = op.getDpsInputs()[0].getDefiningOp();
+  if (isa_and_nonnull<linalg::SoftmaxOp>(weights))
+    return true;
+  auto generic = dyn_cast_or_null<linalg::GenericOp>(weights);
+  return generic && isElementwise(generic) &&
+         isa_and_nonnull<arith::DivFOp, arith::TruncFOp>(getYieldedOp(generic));
+}
+
 struct RillFuseAttentionPass
     : rill::impl::RillFuseAttentionPassBase<RillFuseAttentionPass> {
   using Base::Base;
@@ -907,12 +946,32 @@ struct RillFuseAttentionPass
             applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();
 
+    if (remarks)
+      emitMissedFusionRemarks(options);
+
     getOperation()->walk([&](Operation *op) {
       if (isa<AttentionOp>(op))
         ++numAttentionFused;
       else if (isa<RotaryOp>(op))
         ++numRotaryFused;
     });
+  }
+
+  /// Emits "fusion missed because ..." on every softmax-weighted contraction
+  /// left after fusion, with the first precondition that failed.
+  void emitMissedFusionRemarks(const FuseAttentionOptions &options) {
+    SmallVector<linalg::GenericOp> missed;
+    getOperation()->walk([&](linalg::GenericOp op) {
+      if (isMissedAttention(op))
+        missed.push_back(op);
+    });
+    for (linalg::GenericOp op : missed) {
+      FailureReasonListener listener;
+      IRRewriter rewriter(op.getContext(), &listener);
+      if (succeeded(fuseAttention(rewriter, op, options)))
+        continue;
+      op->emitRemark("fusion missed because ") << listener.reason;
+    }
   }
 };
 

@@ -110,6 +110,8 @@ def RillFuseAttentionPass : Pass<"rill-fuse-attention", "::mlir::ModuleOp"> {
     become `#rill.causal` or `#rill.window<...>`. Every mask term that is
     not recognised, such as a padding mask from a runtime attention_mask,
     becomes the `bias` operand, and the op gets a remark that says why.
+    A contraction with softmax weights that does not fuse gets a remark
+    "fusion missed because ..." with the first precondition that failed.
 
     RoPE is matched as `x * cos + concat(-x2, x1) * sin`, with cos and sin
     gathered from constant tables by position ids.
@@ -123,7 +125,8 @@ def RillFuseAttentionPass : Pass<"rill-fuse-attention", "::mlir::ModuleOp"> {
     Option<"fuseRotary", "fuse-rotary", "bool", /*default=*/"true",
            "Also rewrite RoPE subgraphs into rill.rotary">,
     Option<"remarks", "remarks", "bool", /*default=*/"true",
-           "Emit remarks on fused ops whose mask was kept as a bias">,
+           "Emit remarks on fused ops whose mask was kept as a bias and on "
+           "softmax-weighted contractions that did not fuse">,
   ];
   let statistics = [
     Statistic<"numAttentionFused", "attention-fused",

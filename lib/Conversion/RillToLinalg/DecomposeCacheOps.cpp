@@ -356,8 +356,15 @@ FailureOr<Value> mlir::rill::decomposeCacheAttention(RewriterBase &rewriter,
   FailureOr<Value> result = decomposeAttention(rewriter, attention);
   if (failed(result))
     return failure();
-  rewriter.replaceOp(op, *result);
-  return *result;
+
+  // The joined operands take the cache's dimensions, which may be less
+  // static than the op's result type (a dynamic cache head size).
+  Value replacement = *result;
+  if (replacement.getType() != op.getType())
+    replacement =
+        tensor::CastOp::create(rewriter, loc, op.getType(), replacement);
+  rewriter.replaceOp(op, replacement);
+  return replacement;
 }
 
 //===----------------------------------------------------------------------===//

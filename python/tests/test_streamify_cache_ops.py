@@ -1,9 +1,9 @@
 # ===- tests/test_streamify_cache_ops.py - Cache ops against a stream simulation -=== #
 """Run rill.cache_attention and rill.cache_update through rill-exec.
 
-The expected values come from simulating the stream directly: keys and values
-are generated per stream position, the cache is filled by writing every
-position before the chunk into its slot in order, and attention enumerates
+The expected values come from simulating the stream directly. Keys and values
+are generated per stream position, and the cache is filled by writing every
+position before the chunk into its slot in order. Attention then enumerates
 the visible positions with the rule of docs/streaming.md. The compiled ops
 instead derive slot contents from the chunk start alone, so the two sides
 share no code. Cases cover sink and window slots, wrapped rings, positions
@@ -79,8 +79,8 @@ def simulate(rng, starts, chunk, sinks, capacity, dense):
     scale = 1.0 / np.sqrt(D)
 
     for b, start in enumerate(starts):
-        # Keys by stream position: cached ones for the positions whose slot
-        # still holds them, then the chunk's.
+        # Keys by stream position: the cached ones whose slot still contains
+        # them, then the chunk's.
         keys, values = {}, {}
         written = {}
         first = max(0, start - 4 * capacity)

@@ -98,12 +98,13 @@ def rill_unavailable_reason() -> str | None:
     return None
 
 
-def compile_with_rillc(onnx_path: Path, output: Path) -> Path:
+def compile_with_rillc(onnx_path: Path, output: Path, timeout: float = 900) -> Path:
     """Compile an ONNX model with rillc into a shared library, unless it is already there."""
     if output.is_file() and output.stat().st_mtime > onnx_path.stat().st_mtime:
         return output
     output.parent.mkdir(parents=True, exist_ok=True)
-    completed = subprocess.run([find_tool("rillc"), str(onnx_path), "-o", str(output)], capture_output=True, text=True)
+    completed = subprocess.run([find_tool("rillc"), str(onnx_path), "-o", str(output)], capture_output=True, text=True,
+                               timeout=timeout)
     if completed.returncode != 0:
         raise RuntimeError(f"rillc failed on {onnx_path}: {completed.stderr.strip()[-2000:]}")
     return output

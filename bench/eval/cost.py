@@ -47,7 +47,7 @@ IMG = common.REPO_ROOT / "docs" / "img"
 POLICIES = ("dense", "window", "recompute", "sinks")
 RANDOM_CHECKPOINT = common.BUILD / "models" / "llama_random_100M.bin"
 
-# (kv_heads, head_dim, rope table rows) per model, for the ONNX driver and the export.
+# (kv_heads, head_dim) per model, which the ONNX Runtime driver needs to build empty caches.
 SHAPES = {"stories260K": (4, 8), "llama_random_100M": (4, 64)}
 
 

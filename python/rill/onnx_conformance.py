@@ -70,6 +70,18 @@ def _first_error_line(text: str) -> str:
     return lines[-1].strip()[:300] if lines else "no output"
 
 
+def _save_npz(path: pathlib.Path, arrays: dict) -> None:
+    """Write an uncompressed .npz archive. np.savez cannot be used, because
+    it takes some keyword names (such as `like`) for itself and drops
+    those arrays."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, array in arrays.items():
+            with archive.open(f"{name}.npy", "w") as member:
+                np.lib.format.write_array(member, np.asarray(array))
+
+
 def run_model(model_path: pathlib.Path, inputs: dict, workdir: pathlib.Path,
               output_names: list[str]) -> RunResult:
     """Import, lower and execute `model_path` on `inputs` (name -> array)."""
@@ -85,7 +97,7 @@ def run_model(model_path: pathlib.Path, inputs: dict, workdir: pathlib.Path,
 
     inputs_path = workdir / "inputs.npz"
     outputs_path = workdir / "outputs.npz"
-    np.savez(inputs_path, **inputs)
+    _save_npz(inputs_path, inputs)
     try:
         proc = subprocess.run(
             [str(execute), str(mlir_path), "--entry=main", "--inputs", str(inputs_path),

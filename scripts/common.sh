@@ -59,7 +59,10 @@ rill_install_ort() {
 }
 
 # Configures the build tree once, then builds every target incrementally.
+# CCACHE_BASEDIR makes ccache hash paths relative to the checkout, so two
+# clones of the repository share cached objects.
 rill_build() {
+  export CCACHE_BASEDIR="$RILL_ROOT"
   if [ ! -f "$RILL_BUILD_DIR/build.ninja" ]; then
     cmake -G Ninja -S "$RILL_ROOT" -B "$RILL_BUILD_DIR" \
       -DCMAKE_BUILD_TYPE=Release \

@@ -58,9 +58,9 @@ struct SlotArithmetic {
     Value window = sub(capacity, sinks);
     Value lastOffset = rem(sub(last, sinks), window);
     Value slotOffset = sub(slot, sinks);
-    // (lastOffset - slotOffset) mod window, kept non-negative; both offsets
-    // are in [0, window) whenever last >= sinks, and other cases are
-    // rejected by the caller.
+    // (lastOffset - slotOffset) mod window, kept non-negative. Both offsets
+    // are in [0, window) whenever last >= sinks, and the callers discard
+    // the result in the other cases.
     Value back = rem(add(sub(lastOffset, slotOffset), window), window);
     return sub(last, back);
   }

@@ -27,7 +27,7 @@ FailureOr<Value> decomposeCacheAttention(RewriterBase &rewriter,
 
 /// Rewrites `op` into one linalg.generic per cache that selects, for every
 /// slot, the last chunk row mapped to it or the old contents, and replaces
-/// `op`. Never fails on a verified op.
+/// `op`. Always succeeds.
 FailureOr<SmallVector<Value>> decomposeCacheUpdate(RewriterBase &rewriter,
                                                    CacheUpdateOp op);
 

@@ -123,7 +123,7 @@ FailureOr<double> mlir::rill::recoverRotaryTheta(Value cosTable,
     return failure();
   }
 
-  // Row 1, pair 1 holds the angle theta^(-2 / rotaryDim), which is below pi
+  // Row 1, pair 1 contains the angle theta^(-2 / rotaryDim), which is below pi
   // for any theta > 1, so atan2 recovers it without ambiguity.
   double angle = std::atan2(sin->at(1, 1), cos->at(1, 1));
   if (!(angle > 0.0 && angle < 1.0)) {
@@ -133,8 +133,8 @@ FailureOr<double> mlir::rill::recoverRotaryTheta(Value cosTable,
     return failure();
   }
   double theta = std::pow(angle, -static_cast<double>(rotaryDim) / 2.0);
-  // Tables are stored in float32, so the estimate is off by about 1e-6
-  // relative; published thetas are integers.
+  // Float32 tables put the estimate off by about 1e-6 relative, and the
+  // common thetas (10000, 500000, 1000000) are integers.
   double rounded = std::round(theta);
   if (std::abs(rounded - theta) <= 1e-4 * theta)
     theta = rounded;

@@ -19,7 +19,7 @@
 
 namespace mlir::rill {
 
-/// How a chunk's queries see the chunk's own keys.
+/// Visibility of a chunk's own keys to the chunk's queries.
 enum class StreamingPrefill {
   /// One call with a chunk equals one call per token.
   MaskExact,

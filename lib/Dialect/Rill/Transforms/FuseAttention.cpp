@@ -1,10 +1,10 @@
 //===- FuseAttention.cpp - Fuse decomposed attention into rill ops -------===//
 //
 // Implements fuseAttention and the rill-fuse-attention pass. The matcher
-// starts at the batched contraction of softmax weights with values and
-// walks back through the softmax (as the ONNX importer spells it, or
-// linalg.softmax), the masks and scale on the scores, and the contraction
-// of queries with transposed keys. Mask terms that compare query and key
+// starts at the batched contraction of softmax weights with values. From
+// there it walks back through the softmax (as the ONNX importer spells it,
+// or linalg.softmax), the masks and scale on the scores, and the
+// contraction of queries with transposed keys. Mask terms that compare query and key
 // positions become the mask attribute, the rest becomes the bias operand.
 //
 //===----------------------------------------------------------------------===//

@@ -2,7 +2,7 @@
 //
 // Implements the symbolic evaluation behind mask recognition in
 // rill-fuse-attention. An element of a tensor is described by the index it
-// is read at, one linear expression per dimension; stepping back through
+// is read at, one linear expression per dimension. Stepping back through
 // expand_shape, extract_slice and elementwise linalg.generic ops rewrites
 // that index until the element is a linalg.index, an integer constant or a
 // runtime scalar. Comparisons of two such positions give bounds on k - q.

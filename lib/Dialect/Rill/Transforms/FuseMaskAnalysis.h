@@ -1,5 +1,4 @@
-//===- FuseMaskAnalysis.h - Position analysis of attention masks -*- C++
-//-*-===//
+//===- FuseMaskAnalysis.h - Attention mask position analysis ----*- C++ -*-===//
 //
 // Internal to rill-fuse-attention. Evaluates the elements of index and
 // boolean tensors symbolically as linear functions of the loop indices of

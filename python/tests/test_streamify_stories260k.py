@@ -306,18 +306,20 @@ def test_positions_past_one_million(workdir, step_module):
 
     The step function derives slot contents from positions alone, so right
     after the jump the window slots claim positions in the gap that were
-    never written (zeros). Tokens whose attention saw them, and tokens that
-    saw those tokens' keys, differ from the golden stream; once they are
-    evicted (two windows after the jump) every row must match again, now
-    with positions past 10^6 and slot arithmetic about 16,000 ring wraps
-    in.
+    never written (zeros). Tokens whose attention saw them get wrong hidden
+    states, hence wrong keys and values in the next layer, and the error
+    moves one window further per layer. With 5 layers, every row from
+    sinks + 6 windows on must match the golden stream again (measured: the
+    last wrong row is 227), now at positions past 10^6 and with slot
+    arithmetic about 16,000 ring wraps in.
     """
     golden = load_golden("sinks4_window60")
     sinks, window = 4, 60
     jump = 1_000_020
     logits = stream(workdir, step_module, golden["tokens"], policy="sinks", sinks=sinks,
                     capacity=sinks + window, chunk=7, jump_after=sinks, jump_by=jump)
-    settled = sinks + 2 * window
+    layers = 5
+    settled = sinks + (layers + 1) * window
     error = max_error(logits[settled:], golden["logits"][settled:])
     print(f"{step_module.stem} positions past 10^6: max abs error {error:.3g} over rows {settled}..{len(logits) - 1}")
     assert error < TOLERANCE

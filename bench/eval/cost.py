@@ -144,7 +144,7 @@ def measure(engine: str, model: str, policy: str, size: int, args) -> dict | Non
 
 def curve(args) -> None:
     """Latency against tokens processed, torch peer, stories260K, four policies at cache 256."""
-    for policy in POLICIES:
+    for policy in args.curve_policies:
         path = OUT / f"curve__stories260K__{policy}.json"
         if path.is_file():
             continue
@@ -267,11 +267,13 @@ def main(argv=None) -> int:
     parser.add_argument("--max-recompute", type=int, default=4096, help="largest cache size that runs recompute")
     parser.add_argument("--max-positions", type=int, default=8192, help="RoPE table rows of the ONNX exports")
     parser.add_argument("--curve-tokens", type=int, default=1500, help="stream length of the tokens-processed sweep")
+    parser.add_argument("--curve-policies", default=",".join(POLICIES), help="policies of the tokens-processed sweep")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per configuration before it is skipped")
     parser.add_argument("--report-only", action="store_true", help="write the report and plots from finished runs")
     args = parser.parse_args(argv)
     args.models = args.models.split(",")
     args.sizes = [int(s) for s in args.sizes.split(",")]
+    args.curve_policies = [p for p in args.curve_policies.split(",") if p]
     engines = args.engines.split(",")
 
     OUT.mkdir(parents=True, exist_ok=True)

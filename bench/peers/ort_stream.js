@@ -219,6 +219,18 @@ function negativeLogLikelihood(logits, target) {
   return Math.log(total) + max - logits[target];
 }
 
+// Peak RSS from VmHWM in /proc/self/status. getrusage's maxRSS is not used because
+// Linux keeps it across execve, so a child would report its parent's peak if that was higher.
+function peakRssBytes() {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (match) return Number(match[1]) * 1024;
+  } catch (error) {
+    // Not Linux: fall back to getrusage below.
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
 function median(values) {
   const sorted = Float64Array.from(values).sort();
   const middle = sorted.length >> 1;
@@ -291,7 +303,7 @@ async function main() {
     result.latency_ms_mean = latencies.reduce((a, b) => a + b, 0) / latencies.length * 1e3;
     if (options.nllOut) fs.writeFileSync(options.nllOut, nll.map((x) => x.toPrecision(10)).join('\n') + '\n');
   }
-  result.peak_rss_bytes = process.resourceUsage().maxRSS * 1024;
+  result.peak_rss_bytes = peakRssBytes();
   process.stdout.write(JSON.stringify(result) + '\n');
   await session.release();
 }

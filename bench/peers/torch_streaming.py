@@ -52,7 +52,18 @@ POLICIES = ("dense", "window", "recompute", "sinks")
 
 
 def peak_rss_bytes() -> int:
-    """Return the peak resident set size of this process (Linux reports kilobytes)."""
+    """Return the peak resident set size of this process, VmHWM from /proc/self/status.
+
+    getrusage's ru_maxrss is not used because Linux keeps it across execve, so a
+    child would report its parent's peak if that was higher.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 

@@ -57,12 +57,16 @@ def compile_mlir(source: str, pipeline: str = "rill-cpu-pipeline",
                  cache_dir: Optional[Path] = None) -> Path:
     """Lower `source` with `pipeline` and return the path of the shared library.
 
-    Libraries are cached by a hash of the source and pipeline in `cache_dir`
+    Libraries are cached by a hash of the rill-opt build, source and pipeline in `cache_dir`
     (default: a folder under the system temporary directory).
     """
     cache = Path(cache_dir or Path(tempfile.gettempdir()) / "rill-aot-cache")
     cache.mkdir(parents=True, exist_ok=True)
-    key = hashlib.sha256((pipeline + "\n" + source).encode()).hexdigest()[:24]
+    # The rill-opt build is part of the key, so a rebuilt compiler (new
+    # defaults, new code) never reuses a stale library.
+    tool = find_rill_opt().stat()
+    identity = f"{tool.st_mtime_ns}:{tool.st_size}\n{pipeline}\n{source}"
+    key = hashlib.sha256(identity.encode()).hexdigest()[:24]
     library = cache / f"kernel-{key}.so"
     if library.is_file():
         return library

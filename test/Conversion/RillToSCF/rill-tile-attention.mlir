@@ -1,5 +1,5 @@
-// RUN: rill-opt %s -split-input-file --rill-tile-attention | FileCheck %s
-// RUN: rill-opt %s -split-input-file --rill-tile-attention="parallel=false" | FileCheck %s --check-prefix=SEQ
+// RUN: rill-opt %s -split-input-file --rill-tile-attention="key-tile=64" | FileCheck %s
+// RUN: rill-opt %s -split-input-file --rill-tile-attention="key-tile=64 parallel=false" | FileCheck %s --check-prefix=SEQ
 
 // The StreamingLLM mask with constant positions: the compile-time table of
 // the only query block lists the sink tile 0 and the window tiles 14 and 15
@@ -66,17 +66,20 @@ func.func @streaming_dynamic(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x1024x64xf3
 
 // A causal prefill with run-time positions tests each tile for fullness
 // (latest key <= earliest query) and runs the predicate only on the rest.
+// With 100 query rows the block's rows occupy vector lanes: scores are
+// FMAs of the transposed query with broadcast key elements, and partial
+// tiles insert one predicate per lane into an i1 vector.
 
 // CHECK-LABEL: func.func @causal_dynamic
 // CHECK: %[[FULL:.+]] = arith.cmpi sle, %{{.+}}, %{{.+}} : index
 // CHECK: scf.if %[[FULL]] {
 // CHECK-NOT: arith.cmpi
-// CHECK: vector.reduction <add>
+// CHECK: vector.fma
 // CHECK-NOT: arith.cmpi
 // CHECK: } else {
-// CHECK: vector.reduction <add>
+// CHECK: vector.fma
 // CHECK: %[[VISIBLE:.+]] = arith.cmpi sle, %{{.+}}, %{{.+}} : index
-// CHECK: arith.select %[[VISIBLE]]
+// CHECK: vector.insert %[[VISIBLE]]
 func.func @causal_dynamic(%q: tensor<1x2x100x32xf32>, %k: tensor<1x2x100x32xf32>,
                           %v: tensor<1x2x100x32xf32>, %qp: index, %kp: index)
     -> tensor<1x2x100x32xf32> {
@@ -126,15 +129,15 @@ func.func @empty_mask(%q: tensor<1x1x4x16xf32>, %k: tensor<1x1x8x16xf32>,
 
 // -----
 
-// Bias, soft-capping and sink logits: tanh on the scaled score, a bias
-// load per (query, key), and the sink logit in the final normalization.
+// Bias, soft-capping and sink logits: tanh on the scaled scores, a masked
+// bias load along the keys, and the sink logit in the final normalization.
 
 // CHECK-LABEL: func.func @bias_softcap_sinks
 // CHECK-SAME: %[[BIAS:[a-z0-9]+]]: tensor<1x4x3x40xf32>, %[[SINKS:[a-z0-9]+]]: tensor<4xf32>
 // CHECK-DAG: %[[BIASBUF:.+]] = bufferization.to_buffer %[[BIAS]] read_only
 // CHECK-DAG: %[[SINKBUF:.+]] = bufferization.to_buffer %[[SINKS]] read_only
 // CHECK: math.tanh
-// CHECK: memref.load %[[BIASBUF]]
+// CHECK: vector.maskedload %[[BIASBUF]]
 // CHECK: memref.load %[[SINKBUF]]
 func.func @bias_softcap_sinks(%q: tensor<1x4x3x16xf32>, %k: tensor<1x2x40x16xf32>,
                               %v: tensor<1x2x40x16xf32>, %bias: tensor<1x4x3x40xf32>,

@@ -28,7 +28,7 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
   PassOptions::Option<int64_t> keyTile{
       *this, "key-tile",
       llvm::cl::desc("Keys per attention tile (the unit of tile skipping)"),
-      llvm::cl::init(64)};
+      llvm::cl::init(32)};
   PassOptions::Option<int64_t> vectorWidth{
       *this, "vector-width", llvm::cl::desc("f32 lanes per vector"),
       llvm::cl::init(16)};

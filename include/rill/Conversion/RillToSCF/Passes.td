@@ -52,7 +52,7 @@ def RillTileAttentionPass : Pass<"rill-tile-attention"> {
     Option<"queryTile", "query-tile", "int64_t", /*default=*/"16",
            "Query rows per head in one block (a block also spans the query "
            "heads of one key/value head)">,
-    Option<"keyTile", "key-tile", "int64_t", /*default=*/"64",
+    Option<"keyTile", "key-tile", "int64_t", /*default=*/"32",
            "Keys per tile, the unit of mask classification and skipping">,
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
            "f32 lanes per vector; 16 fills an AVX-512 register and is split "

@@ -31,7 +31,7 @@ struct TileAttentionOptions {
   /// Query rows per head in one block.
   int64_t queryTile = 16;
   /// Keys per tile: the unit of mask classification and skipping.
-  int64_t keyTile = 64;
+  int64_t keyTile = 32;
   /// f32 lanes per vector.
   int64_t vectorWidth = 16;
   /// Emit scf.parallel over (batch, key/value head, query block).

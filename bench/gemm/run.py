@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+# ===- bench/gemm/run.py - GEMM codegen against OpenBLAS and the FMA peak -=== #
+"""Compare code generation routes for the matrix products of Rill's models.
+
+For each GEMM shape C[M,N] += A[M,K] * B[K,N] (float32, row-major) this
+compiles one tensor-level MLIR function per route, links all of them with
+harness.c, and runs them in one process next to OpenBLAS's cblas_sgemm (one
+thread) and the fp32 FMA peak measured by the same binary:
+
+- loops: linalg to scalar loops, as rill-reference-pipeline lowers it, then
+  LLVM -O3 (which auto-vectorizes the innermost loop);
+- upstream: upstream linalg codegen driven by a transform script: tile into
+  8x32 register blocks with a reduction step of 1, peel partial tiles,
+  vectorize, hoist the accumulator out of the reduction loop, lower
+  vector.contract to outer products and FMAs;
+- rillc: rillc --pipeline=cpu --emit=obj (the model codegen of
+  lib/Conversion/ModelCodegen), when build/bin/rillc exists.
+
+One command: `python3 bench/gemm/run.py [--quick] [--build-dir build]`. It
+prints a table and writes bench/gemm/results.csv. Times are the best of
+three repetitions; the machine may be shared, so compare ratios within one
+run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+LLVM_BIN = Path("/usr/lib/llvm-22/bin")
+
+# (model, M, K, N). M is the number of tokens T of one call.
+def shapes(quick: bool) -> list[tuple[str, int, int, int]]:
+    stories = [(64, 64), (64, 172), (172, 64), (64, 512)]
+    llama = [(768, 768), (1024, 1024), (1024, 2816), (2816, 1024), (1024, 32000)]
+    tokens = [1, 64] if quick else [1, 64, 512]
+    result = []
+    for t in tokens:
+        result += [("stories260K", t, k, n) for k, n in stories]
+        llama_shapes = llama if not quick else llama[:2]
+        result += [("llama-100M", t, k, n) for k, n in llama_shapes]
+    return result
+
+
+def tensor_function(name: str, m: int, k: int, n: int) -> str:
+    return f"""
+func.func @{name}(%a: tensor<{m}x{k}xf32>, %b: tensor<{k}x{n}xf32>,
+    %c: tensor<{m}x{n}xf32> {{bufferization.writable = true}}) -> tensor<{m}x{n}xf32> {{
+  %r = linalg.matmul ins(%a, %b : tensor<{m}x{k}xf32>, tensor<{k}x{n}xf32>)
+                     outs(%c : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
+  return %r : tensor<{m}x{n}xf32>
+}}
+"""
+
+
+def upstream_schedule(m: int, n: int) -> str:
+    """The transform script of the upstream route for one shape."""
+    row_tile = 8 if m >= 8 else 1
+    peel = ""
+    if n % 32 != 0 and n > 32:
+        peel += """
+    %lnc = transform.cast %ln : !transform.any_op to !transform.op<"scf.for">
+    %mainn, %restn = transform.loop.peel %lnc : (!transform.op<"scf.for">) -> (!transform.any_op, !transform.any_op)"""
+    if m % row_tile != 0:
+        peel += """
+    %lmc = transform.cast %lm : !transform.any_op to !transform.op<"scf.for">
+    %mainm, %restm = transform.loop.peel %lmc : (!transform.op<"scf.for">) -> (!transform.any_op, !transform.any_op)"""
+    return f"""
+module attributes {{transform.with_named_sequence}} {{
+  transform.named_sequence @__transform_main(%root: !transform.any_op {{transform.consumed}}) {{
+    %mm = transform.structured.match ops{{["linalg.matmul"]}} in %root : (!transform.any_op) -> !transform.any_op
+    %tiled, %lm, %ln, %lk = transform.structured.tile_using_for %mm tile_sizes [{row_tile}, 32, 1] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    {peel}
+    %func = transform.structured.match ops{{["func.func"]}} in %root : (!transform.any_op) -> !transform.any_op
+    transform.apply_patterns to %func {{
+      transform.apply_patterns.canonicalization
+    }} : !transform.any_op
+    %func2 = transform.structured.vectorize_children_and_apply_patterns %func : (!transform.any_op) -> !transform.any_op
+    transform.apply_patterns to %func2 {{
+      transform.apply_patterns.canonicalization
+    }} : !transform.any_op
+    %loops = transform.structured.match ops{{["scf.for"]}} in %func2 : (!transform.any_op) -> !transform.any_op
+    transform.foreach %loops : !transform.any_op {{
+    ^bb0(%loop: !transform.any_op):
+      transform.loop.hoist_loop_invariant_subsets %loop : !transform.any_op
+    }}
+    transform.apply_patterns to %func2 {{
+      transform.apply_patterns.vector.lower_contraction lowering_strategy = "outerproduct"
+      transform.apply_patterns.vector.lower_outerproduct
+      transform.apply_patterns.canonicalization
+    }} : !transform.any_op
+    %bufferized = transform.bufferization.one_shot_bufferize %root {{bufferize_function_boundaries = true, function_boundary_type_conversion = 1 : i32}} : (!transform.any_op) -> !transform.any_op
+    %func3 = transform.structured.match ops{{["func.func"]}} in %bufferized : (!transform.any_op) -> !transform.any_op
+    transform.apply_patterns to %func3 {{
+      transform.apply_patterns.vector.transfer_permutation_patterns
+      transform.apply_patterns.vector.lower_transfer max_transfer_rank = 1
+      transform.apply_patterns.canonicalization
+    }} : !transform.any_op
+    transform.yield
+  }}
+}}
+"""
+
+
+LOWER_TO_LLVM = [
+    "--convert-vector-to-scf=full-unroll=true", "--lower-affine", "--convert-scf-to-cf",
+    "--expand-strided-metadata", "--lower-affine", "--finalize-memref-to-llvm",
+    "--convert-vector-to-llvm", "--convert-arith-to-llvm", "--convert-index-to-llvm",
+    "--convert-cf-to-llvm", "--convert-func-to-llvm", "--convert-ub-to-llvm",
+    "--reconcile-unrealized-casts",
+]
+BUFFERIZE = ["--one-shot-bufferize=bufferize-function-boundaries "
+             "function-boundary-type-conversion=identity-layout-map"]
+
+
+def run(command: list[str], **kwargs) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        sys.exit(f"command failed: {' '.join(command)}\n{result.stderr[-3000:]}")
+
+
+def compile_mlir_route(work: Path, name: str, source: str, passes: list[str],
+                       schedule: str | None) -> Path:
+    """Lowers `source` with mlir-opt and compiles it with clang -O3 -march=native."""
+    mlir = work / f"{name}.mlir"
+    mlir.write_text(source)
+    lowered = work / f"{name}.llvm.mlir"
+    command = [str(LLVM_BIN / "mlir-opt"), str(mlir)]
+    if schedule is not None:
+        schedule_path = work / f"{name}.schedule.mlir"
+        schedule_path.write_text(schedule)
+        command += [f"--transform-preload-library=transform-library-paths={schedule_path}",
+                    "--transform-interpreter", "--canonicalize"]
+    command += passes + ["--llvm-request-c-wrappers"] + LOWER_TO_LLVM + ["-o", str(lowered)]
+    run(command)
+    ll = work / f"{name}.ll"
+    run([str(LLVM_BIN / "mlir-translate"), "--mlir-to-llvmir", str(lowered), "-o", str(ll)])
+    obj = work / f"{name}.o"
+    run(["clang-22", "-c", "-O3", "-march=native", "-Wno-override-module", str(ll), "-o", str(obj)])
+    return obj
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer shapes (T in 1, 64)")
+    parser.add_argument("--build-dir", type=Path, default=ROOT / "build",
+                        help="Rill build folder with bin/rillc (default: build)")
+    parser.add_argument("--seconds", type=float, default=0.3,
+                        help="measuring time per kernel in seconds (default 0.3)")
+    parser.add_argument("--max-loops-gflop", type=float, default=2.0,
+                        help="skip the scalar-loop route above this many GFLOP per call")
+    parser.add_argument("--csv", type=Path, default=HERE / "results.csv")
+    args = parser.parse_args()
+
+    rillc = args.build_dir / "bin" / "rillc"
+    work = Path(tempfile.mkdtemp(prefix="rill-gemm-"))
+    kernels = []
+    objects = []
+    for model, m, k, n in shapes(args.quick):
+        routes = []
+        if 2.0 * m * k * n / 1e9 <= args.max_loops_gflop:
+            routes.append("loops")
+        routes.append("upstream")
+        if rillc.is_file():
+            routes.append("rillc")
+        for route in routes:
+            name = f"{route}_{m}x{k}x{n}"
+            source = tensor_function(name, m, k, n)
+            if route == "loops":
+                obj = compile_mlir_route(work, name, source, BUFFERIZE + ["--convert-linalg-to-loops"], None)
+            elif route == "upstream":
+                obj = compile_mlir_route(work, name, source, [], upstream_schedule(m, n))
+            else:
+                mlir = work / f"{name}.mlir"
+                mlir.write_text(source)
+                obj = work / f"{name}.o"
+                run([str(rillc), str(mlir), "--pipeline=cpu", "--march=native", "--emit=obj", "-o", str(obj)])
+            objects.append(obj)
+            kernels.append(f'KERNEL("{route}", {m}, {k}, {n}, _mlir_ciface_{name})')
+
+    (work / "kernels.inc").write_text("\n".join(kernels) + "\n")
+    harness = work / "harness"
+    run(["clang-22", "-O2", "-march=native", "-I", str(work), str(HERE / "harness.c")]
+        + [str(o) for o in objects] + ["-o", str(harness), "-lopenblas", "-lm", "-lomp"])
+
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    output = subprocess.run([str(harness), str(args.seconds)], capture_output=True, text=True, env=env, check=True).stdout
+
+    peaks = {}
+    rows = []
+    for line in output.splitlines():
+        fields = line.split(",")
+        if fields[0] == "peak":
+            peaks[fields[1]] = float(fields[2])
+        elif fields[0] == "kernel":
+            rows.append({"route": fields[1], "M": int(fields[2]), "K": int(fields[3]), "N": int(fields[4]),
+                         "gflops": float(fields[5]), "max_abs_error": float(fields[6])})
+    peak = peaks.get("avx512", 0.0)
+    blas = {(r["M"], r["K"], r["N"]): r["gflops"] for r in rows if r["route"] == "openblas"}
+    for row in rows:
+        row["fraction_of_peak"] = row["gflops"] / peak if peak else 0.0
+        row["fraction_of_openblas"] = row["gflops"] / blas[(row["M"], row["K"], row["N"])]
+
+    with open(args.csv, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0].keys()))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    print(f"fp32 FMA peak, one core: AVX-512 {peaks.get('avx512', 0):.1f} GFLOP/s, "
+          f"AVX2 {peaks.get('avx2', 0):.1f} GFLOP/s")
+    print(f"{'M':>5} {'K':>5} {'N':>6} {'route':>9} {'GFLOP/s':>8} {'%peak':>6} {'xBLAS':>6} {'max err':>8}")
+    for row in rows:
+        print(f"{row['M']:>5} {row['K']:>5} {row['N']:>6} {row['route']:>9} {row['gflops']:>8.1f} "
+              f"{100 * row['fraction_of_peak']:>5.0f}% {row['fraction_of_openblas']:>6.2f} {row['max_abs_error']:>8.2g}")
+    print(f"CSV: {args.csv}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

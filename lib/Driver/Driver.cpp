@@ -108,7 +108,7 @@ llvm::Error checkOptions(const DriverOptions &options, MLIRContext &context,
   return llvm::Error::success();
 }
 
-/// Returns the one public function that holds the imported graph.
+/// Returns the one public function that contains the imported graph.
 FailureOr<func::FuncOp> findGraphFunction(ModuleOp module) {
   func::FuncOp found;
   for (auto function : module.getOps<func::FuncOp>()) {
@@ -123,7 +123,7 @@ FailureOr<func::FuncOp> findGraphFunction(ModuleOp module) {
   return found;
 }
 
-/// The KV-cache layout of a decoder exported in Hugging Face optimum's
+/// Returns the KV-cache layout of a decoder exported in Hugging Face optimum's
 /// layout: inputs `past_key_values.<layer>.key/value` [batch, kv_heads,
 /// past, head_dim] and an output `logits` [batch, seq, vocab].
 std::optional<StreamingGeometry> findDecoderGeometry(const EntrySignature &graph) {

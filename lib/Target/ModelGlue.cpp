@@ -1,7 +1,7 @@
 //===- ModelGlue.cpp - C glue between rill_model_abi.h and compiled code --===//
 //
 // Generates the C source that a model library is linked with. The glue
-// holds the metadata tables and implements the ABI functions on top of the
+// contains the metadata tables and implements the ABI functions on top of the
 // `_mlir_ciface_` wrappers of the compiled entry points: it builds memref
 // descriptors (arrays of 64-bit words {allocated, aligned, offset,
 // sizes[rank], strides[rank]}) from the caller's dense buffers, checks ranks

@@ -214,6 +214,8 @@ analyzeLayer(AttentionOp attention, BlockArgument attentionMask,
               "neither of the key and value of rill.attention to be "
               "concatenated with past arguments";
 
+  // NOTE: the mask only has to be causal. Its sinks and window (per layer
+  // or per head) are replaced by the run-time sinks and capacity.
   if (!attention.getMask().isCausal())
     return attention.emitError()
            << "rill-streamify: expected a causal mask on rill.attention "
@@ -224,6 +226,8 @@ analyzeLayer(AttentionOp attention, BlockArgument attentionMask,
     return attention.emitError()
            << "rill-streamify: expected a scale attribute or a static head "
               "size on rill.attention";
+  // NOTE: any bias that reads attention_mask is taken for a padding mask
+  // and dropped, even one that also adds real scores (ALiBi-style).
   if (Value bias = attention.getBias()) {
     if (!attentionMask || !dependsOn(bias, attentionMask))
       return attention.emitError()

@@ -129,6 +129,50 @@ static void rill_copy_dense(void *target, const int64_t *descriptor, int rank,
   }
 }
 
+/* memref.copy between non-contiguous memrefs lowers to a call of
+ * memrefCopy, which MLIR's runner utilities library defines. The library
+ * must not depend on that library, so the glue defines the function: a
+ * strided copy of `elementSize`-byte elements between two unranked memrefs
+ * ({rank, descriptor}) of equal sizes. */
+typedef struct {
+  int64_t rank;
+  const int64_t *descriptor;
+} rill_unranked_memref;
+
+void memrefCopy(int64_t elementSize, rill_unranked_memref *source,
+                rill_unranked_memref *target) {
+  int64_t rank = source->rank;
+  const int64_t *from = source->descriptor;
+  const int64_t *to = target->descriptor;
+  char *fromBase = (char *)(intptr_t)from[1] + from[2] * elementSize;
+  char *toBase = (char *)(intptr_t)to[1] + to[2] * elementSize;
+  int64_t count = rill_element_count(from, (int)rank);
+  if (count == 0)
+    return;
+  if (rank == 0) {
+    memcpy(toBase, fromBase, (size_t)elementSize);
+    return;
+  }
+  int64_t *index = calloc((size_t)rank, sizeof(int64_t));
+  if (!index)
+    abort();
+  for (int64_t linear = 0; linear < count; ++linear) {
+    int64_t fromOffset = 0, toOffset = 0;
+    for (int64_t dim = 0; dim < rank; ++dim) {
+      fromOffset += index[dim] * from[3 + rank + dim];
+      toOffset += index[dim] * to[3 + rank + dim];
+    }
+    memcpy(toBase + toOffset * elementSize, fromBase + fromOffset * elementSize,
+           (size_t)elementSize);
+    for (int64_t dim = rank - 1; dim >= 0; --dim) {
+      if (++index[dim] < from[3 + dim])
+        break;
+      index[dim] = 0;
+    }
+  }
+  free(index);
+}
+
 /* Frees a result buffer unless it is a global constant (the lowering marks
  * those with 0xdeadbeef), a caller's buffer or already freed. */
 static void rill_release(void *allocated, void *const *keep, int numKeep,

@@ -337,10 +337,13 @@ llvm::Error mlir::rill::linkModelLibrary(llvm::StringRef objectPath,
     glue << glueSource;
   }
 
-  // The glue is plain C11 (it uses _Thread_local).
+  // The glue is plain C11 (it uses _Thread_local). -Bsymbolic binds the
+  // library's calls of its own functions locally: a compiled function named
+  // like a libc symbol (glibc exports `step`) must not resolve to libc.
   std::vector<std::string> arguments = {
       *compiler,        "-shared",          "-fPIC",
       "-O2",            "-std=c11",         "-Wall",
+      "-Wl,-Bsymbolic",
       "-Wno-unused-function", "-x",         "c",
       gluePath.str().str(), "-x",           "none",
       objectPath.str(), "-o",               outputPath.str(),

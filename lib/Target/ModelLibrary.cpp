@@ -264,9 +264,11 @@ llvm::Expected<std::string> findCompiler(const LinkOptions &options) {
   if (!options.compiler.empty()) {
     if (llvm::sys::fs::can_execute(options.compiler))
       return options.compiler;
+    // A name with a slash is a path, which findProgramByName returns as is.
     llvm::ErrorOr<std::string> found =
         llvm::sys::findProgramByName(options.compiler);
-    if (found)
+    if (found && llvm::StringRef(options.compiler).find('/') ==
+                     llvm::StringRef::npos)
       return *found;
     return makeError("cannot find the C compiler '" + options.compiler +
                      "'; pass --cc with the path of clang-22 or another C "

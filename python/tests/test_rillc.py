@@ -362,3 +362,21 @@ def test_unwritable_output(tmp_path):
     assert result.returncode != 0
     assert "cannot open" in result.stderr
     assert "for writing" in result.stderr
+
+
+def test_decoder_compiles_to_streaming_library(tmp_path):
+    output = tmp_path / "stream.so"
+    rillc(str(DATA / "stories260K" / "model.onnx"), "--mask", "sinks(4)|window(60)", "-o", str(output))
+
+    model = CompiledModel(output)
+    meta = model.metadata
+
+    assert meta.is_streaming == 1
+    assert meta.num_layers == 5
+    assert meta.num_kv_heads == 4
+    assert meta.head_dim == 8
+    assert meta.vocab_size == 512
+    assert meta.default_sinks == 4
+    assert meta.default_capacity == 64
+    assert meta.default_policy == b"sinks"
+    assert hasattr(model.library, "rill_model_step")

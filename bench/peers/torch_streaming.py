@@ -15,10 +15,10 @@ Modes:
 - `step`: the reference token loop; reports per-token latency, prefill throughput,
   peak RSS and, with `--tokens`, the NLL of the stream.
 - `eval`: the same attention computed chunk-wise for long perplexity runs. Keys are
-  rotated once at their stream position and the query is rotated per segment
-  (at its stream position against window keys, at min(t, capacity - 1) against
-  sink keys), which gives the reference's scores because RoPE scores depend only
-  on the distance. `recompute` there scores every `--recompute-stride`-th target.
+  rotated once at their stream position. The query is rotated at its stream
+  position against window keys and at min(t, capacity - 1) against sink keys.
+  That gives the reference's scores, because RoPE scores depend only on the
+  distance. `recompute` there scores every `--recompute-stride`-th target.
 - `cost`: fills the cache with random keys and values (their content does not
   change the work) and times `--measure` steps at a full cache.
 

@@ -7,7 +7,7 @@ fusion on the inputs of its `golden.npz`. The fused graph must contain the
 expected number of rill.attention and rill.rotary ops, and its outputs must
 match both the golden outputs and the unfused run to a max abs difference
 of 1e-4. The binaries come from $RILL_BUILD_DIR/bin (default
-/work/main/build/bin); the tests skip when one of them is missing.
+build/bin in the checkout); the tests skip when one of them is missing.
 """
 
 import os
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
-BUILD_DIR = pathlib.Path(os.environ.get("RILL_BUILD_DIR", "/work/main/build"))
+BUILD_DIR = pathlib.Path(os.environ.get("RILL_BUILD_DIR", pathlib.Path(__file__).resolve().parents[2] / "build"))
 TOOLS = {name: BUILD_DIR / "bin" / name for name in ("rill-translate", "rill-opt", "rill-exec")}
 MISSING = [name for name, path in TOOLS.items() if not path.exists()]
 

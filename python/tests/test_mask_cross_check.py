@@ -8,7 +8,7 @@ reference's `matrix()`. Both sides define the same semantics independently,
 so any disagreement (including BigBird random blocks, which must be bit
 identical) fails here.
 
-rill-opt is found under `$RILL_BUILD_DIR/bin` (default /work/main/build); the
+rill-opt is found under `$RILL_BUILD_DIR/bin` (default: build/ in the checkout); the
 test skips when it is missing.
 """
 
@@ -22,7 +22,7 @@ import pytest
 
 from rill.reference import masks as ref
 
-BUILD_DIR = pathlib.Path(os.environ.get("RILL_BUILD_DIR", "/work/main/build"))
+BUILD_DIR = pathlib.Path(os.environ.get("RILL_BUILD_DIR", pathlib.Path(__file__).resolve().parents[2] / "build"))
 RILL_OPT = BUILD_DIR / "bin" / "rill-opt"
 
 requires_rill_opt = pytest.mark.skipif(

@@ -12,7 +12,7 @@ function with `rill.attention` ops. The test then checks three things:
 - invalid patterns fail in both parsers with the same message, apart from
   the columns that only the C++ parser adds.
 
-rill-opt is found under `$RILL_BUILD_DIR/bin` (default /work/main/build); the
+rill-opt is found under `$RILL_BUILD_DIR/bin` (default: build/ in the checkout); the
 tests skip with the reason when it or one of its passes is missing.
 """
 
@@ -28,7 +28,7 @@ import pytest
 
 from rill.reference import masks as ref
 
-BUILD_DIR = pathlib.Path(os.environ.get("RILL_BUILD_DIR", "/work/main/build"))
+BUILD_DIR = pathlib.Path(os.environ.get("RILL_BUILD_DIR", pathlib.Path(__file__).resolve().parents[2] / "build"))
 RILL_OPT = BUILD_DIR / "bin" / "rill-opt"
 
 

@@ -141,8 +141,11 @@ def test_export_reproduces_golden(tmp_path):
         with np.load(DATA_DIR / name / "golden.npz") as archive:
             stored = dict(archive)
         assert sorted(rewritten) == sorted(stored), name
+        # torch's float32 sums can change in the last bits with its thread
+        # count (2e-6 seen on logits near 2), so regenerated outputs are
+        # compared at 1e-5; ONNX Runtime checks the golden files at 1e-4.
         for key in stored:
-            np.testing.assert_allclose(rewritten[key], stored[key], rtol=0, atol=1e-6, err_msg=f"{name}: {key}")
+            np.testing.assert_allclose(rewritten[key], stored[key], rtol=0, atol=1e-5, err_msg=f"{name}: {key}")
 
 
 def compare_with_ort(name, inputs, expected):

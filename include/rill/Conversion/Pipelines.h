@@ -24,6 +24,20 @@ void buildReferencePipeline(OpPassManager &pm);
 /// Registers `rill-reference-pipeline` with the global pass registry.
 void registerReferencePipeline();
 
+/// Adds the bufferization stage every Rill pipeline shares: one-shot
+/// bufferization with identity layouts at function boundaries (plain
+/// row-major descriptors for C callers), a deallocation for every temporary,
+/// and bufferization ops lowered to memref.
+void addBufferizationPasses(OpPassManager &pm);
+
+/// Adds the math lowering every Rill pipeline shares: f16/bf16 math widened
+/// to f32, LLVM intrinsics first, libm calls for the ops without one.
+void addMathToLLVMPasses(OpPassManager &pm);
+
+/// Adds the final conversions of arith, index, cf, func and ub to the LLVM
+/// dialect and removes the leftover casts.
+void addFinalLLVMConversionPasses(OpPassManager &pm);
+
 } // namespace rill
 } // namespace mlir
 

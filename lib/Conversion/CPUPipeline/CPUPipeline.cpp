@@ -11,6 +11,7 @@
 #include "rill/Conversion/CPUPipeline/CPUPipeline.h"
 
 #include "rill/Conversion/Passes.h"
+#include "rill/Conversion/Pipelines.h"
 #include "rill/Conversion/RillToSCF/RillToSCF.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
@@ -61,13 +62,7 @@ void mlir::rill::buildCPUPipeline(OpPassManager &pm,
 
   // Buffers, as in the reference pipeline: identity layouts at function
   // boundaries and a deallocation for every temporary.
-  bufferization::OneShotBufferizePassOptions bufferizeOptions;
-  bufferizeOptions.bufferizeFunctionBoundaries = true;
-  bufferizeOptions.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
-  bufferization::buildBufferDeallocationPipeline(pm);
-  pm.addPass(createConvertBufferizationToMemRefPass());
+  addBufferizationPasses(pm);
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createRillApproximateMathPass());
@@ -87,21 +82,12 @@ void mlir::rill::buildCPUPipeline(OpPassManager &pm,
   // Remaining math: widen f16/bf16, then LLVM intrinsics before libm, so
   // that the vector fma and floor of the approximations stay vector
   // instructions instead of becoming one libm call per lane.
-  pm.addPass(math::createMathExtendToSupportedTypes());
-  pm.addPass(createConvertMathToFuncs());
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createConvertMathToLibmPass());
+  addMathToLLVMPasses(pm);
 
   pm.addPass(createConvertVectorToLLVMPass());
   if (options.openMP)
     pm.addPass(createConvertOpenMPToLLVMPass());
-  pm.addPass(arith::createArithExpandOpsPass());
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createConvertControlFlowToLLVMPass());
-  pm.addPass(createConvertFuncToLLVMPass());
-  pm.addPass(createUBToLLVMConversionPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
+  addFinalLLVMConversionPasses(pm);
 }
 
 void mlir::rill::registerCPUPipeline() {

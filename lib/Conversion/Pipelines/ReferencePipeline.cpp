@@ -37,6 +37,33 @@
 
 using namespace mlir;
 
+void mlir::rill::addBufferizationPasses(OpPassManager &pm) {
+  bufferization::OneShotBufferizePassOptions bufferizeOptions;
+  bufferizeOptions.bufferizeFunctionBoundaries = true;
+  bufferizeOptions.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+}
+
+void mlir::rill::addMathToLLVMPasses(OpPassManager &pm) {
+  pm.addPass(math::createMathExtendToSupportedTypes());
+  pm.addPass(createConvertMathToFuncs());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+}
+
+void mlir::rill::addFinalLLVMConversionPasses(OpPassManager &pm) {
+  pm.addPass(arith::createArithExpandOpsPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
 void mlir::rill::buildReferencePipeline(OpPassManager &pm) {
   // Tensor level: replace rill ops by linalg on tensors, then tidy up.
   pm.addPass(rill::createRillDecomposeAttentionPass());
@@ -47,13 +74,7 @@ void mlir::rill::buildReferencePipeline(OpPassManager &pm) {
   // simple: callers pass and receive plain row-major descriptors. The
   // deallocation pipeline frees every temporary and makes returned buffers
   // fresh allocations that the caller owns.
-  bufferization::OneShotBufferizePassOptions bufferizeOptions;
-  bufferizeOptions.bufferizeFunctionBoundaries = true;
-  bufferizeOptions.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
-  bufferization::buildBufferDeallocationPipeline(pm);
-  pm.addPass(createConvertBufferizationToMemRefPass());
+  addBufferizationPasses(pm);
 
   // Loops and address arithmetic.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
@@ -69,19 +90,10 @@ void mlir::rill::buildReferencePipeline(OpPassManager &pm) {
   // calls. They come before math-to-libm because that pass would turn rsqrt
   // into a call of rsqrtf, which libm does not define. Direct libm calls
   // cover the ops without an intrinsic (erf, ...).
-  pm.addPass(math::createMathExtendToSupportedTypes());
-  pm.addPass(createConvertMathToFuncs());
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createConvertMathToLibmPass());
+  addMathToLLVMPasses(pm);
 
   // Everything else to the LLVM dialect.
-  pm.addPass(arith::createArithExpandOpsPass());
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createConvertControlFlowToLLVMPass());
-  pm.addPass(createConvertFuncToLLVMPass());
-  pm.addPass(createUBToLLVMConversionPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
+  addFinalLLVMConversionPasses(pm);
 }
 
 void mlir::rill::registerReferencePipeline() {

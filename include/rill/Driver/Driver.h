@@ -24,7 +24,7 @@
 
 namespace mlir::rill {
 
-/// What compileModel writes.
+/// The artifact compileModel writes.
 enum class EmitKind {
   /// The tensor-level module after the Rill graph passes, before lowering.
   MLIR,
@@ -38,7 +38,7 @@ enum class EmitKind {
   SharedLibrary,
 };
 
-/// Which lowering pipeline compileModel uses.
+/// The lowering pipeline compileModel uses.
 enum class PipelineKind {
   /// rill-reference-pipeline: scalar loops, the correctness baseline.
   Reference,

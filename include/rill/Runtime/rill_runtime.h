@@ -119,7 +119,7 @@ typedef struct rill_session_options {
   int64_t sinks;      /* pinned sink slots; -1 = default_sinks for `sinks`, 0 otherwise */
   int64_t capacity;   /* cache slots; 0 = default (see docs/runtime.md) */
   int64_t batch;      /* independent streams fed together, >= 1 */
-  int64_t step_chunk; /* most tokens per rill_model_step call; 0 = default */
+  int64_t step_chunk; /* maximum tokens per rill_model_step call; 0 = default */
 } rill_session_options;
 
 /* Fills `options` with the defaults: policy DEFAULT, sinks -1, capacity 0,
@@ -145,7 +145,7 @@ typedef struct rill_session_info {
   int64_t capacity;    /* cache slots per sequence */
   int64_t window;      /* capacity - sinks */
   int64_t batch;
-  int64_t step_chunk;  /* most tokens per rill_model_step call */
+  int64_t step_chunk;  /* maximum tokens per rill_model_step call */
   int64_t vocab_size;
   size_t memory_bytes; /* as rill_session_memory */
 } rill_session_info;
@@ -171,10 +171,10 @@ rill_status rill_session_reset(rill_session *session, int64_t sequence,
                                rill_error **error);
 
 /* Writes the stream position of each sequence (the number of tokens it has
- * seen) to `positions`, which holds `batch` values. */
+ * seen) to `positions`, an array of `batch` values. */
 void rill_session_positions(const rill_session *session, int64_t *positions);
 
-/* Bytes the session holds in caches and scratch buffers; constant for the
+/* Bytes the session keeps in caches and scratch buffers; constant for the
  * session's lifetime. */
 size_t rill_session_memory(const rill_session *session);
 

@@ -10,6 +10,7 @@
 
 #include "rill/Conversion/Passes.h"
 #include "rill/Conversion/CPUPipeline/CPUPipeline.h"
+#include "rill/Conversion/ModelCodegen/ModelCodegen.h"
 #include "rill/Conversion/Pipelines.h"
 #include "rill/Conversion/RillToSCF/RillToSCF.h"
 #include "rill/Dialect/Rill/Transforms/Passes.h"
@@ -30,6 +31,7 @@ inline void registerAllPasses() {
   registerReferencePipeline();
   registerRillToSCFPasses();
   registerCPUPipeline();
+  registerModelCodegenPass();
   registerRillPasses();
 #ifdef RILL_INCLUDE_TEST_PASSES
   test::registerTestMaskVisibilityPass();

@@ -207,10 +207,16 @@ lowerToLLVMIR(ModuleOp module, const DriverOptions &options,
   if (options.pipeline == PipelineKind::Reference) {
     buildReferencePipeline(lowering);
   } else {
-    // TODO: add addModelCodegenPasses here once the rill-model-codegen
-    // pattern sets terminate; on a 64x64x128 matmul they currently run
-    // without end, so matrix products take the CPU pipeline's loops.
-    buildCPUPipeline(lowering, CPUPipelineOptions());
+    // Matrix-product blocks sized for the target's registers: 6 x 2 AVX2
+    // vectors (12 of 16 registers hold accumulators) or 8 x 2 AVX-512
+    // vectors (16 of 32).
+    llvm::Expected<int64_t> width = getTargetVectorWidth(options.target);
+    if (!width)
+      return width.takeError();
+    CPUPipelineOptions pipelineOptions;
+    pipelineOptions.matmulVectorWidth = *width;
+    pipelineOptions.matmulRowTile = *width == 16 ? 8 : 6;
+    buildCPUPipeline(lowering, pipelineOptions);
   }
   if (failed(lowering.run(module)))
     return makeError("lowering '" + options.inputPath +

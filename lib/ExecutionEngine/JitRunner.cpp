@@ -11,6 +11,7 @@
 
 #include "rill/ExecutionEngine/JitRunner.h"
 
+#include "rill/Conversion/CPUPipeline/CPUPipeline.h"
 #include "rill/Conversion/Pipelines.h"
 #include "rill/InitAllDialects.h"
 
@@ -386,9 +387,18 @@ JitSession::compileOwned(ModuleOp module, const JitOptions &options) {
   {
     DiagnosticCollector collector(context);
     PassManager pm(context, ModuleOp::getOperationName());
-    buildReferencePipeline(pm);
+    const char *pipelineName = "reference";
+    if (options.cpuPipeline) {
+      CPUPipelineOptions cpuOptions;
+      cpuOptions.openMP = false;
+      buildCPUPipeline(pm, cpuOptions);
+      pipelineName = "CPU";
+    } else {
+      buildReferencePipeline(pm);
+    }
     if (failed(pm.run(module)))
-      return makeError("the reference pipeline failed:\n" + collector.take());
+      return makeError(std::string("the ") + pipelineName +
+                       " pipeline failed:\n" + collector.take());
   }
   if (options.loweredModuleOutput)
     module->print(*options.loweredModuleOutput);

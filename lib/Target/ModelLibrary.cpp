@@ -195,6 +195,15 @@ createTargetMachine(const TargetOptions &options) {
 
 } // namespace
 
+llvm::Expected<int64_t>
+mlir::rill::getTargetVectorWidth(const TargetOptions &options) {
+  llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine =
+      createTargetMachine(options);
+  if (!machine)
+    return machine.takeError();
+  return (*machine)->getMCSubtargetInfo()->checkFeatures("+avx512f") ? 16 : 8;
+}
+
 llvm::Expected<std::unique_ptr<llvm::Module>>
 mlir::rill::translateToOptimizedLLVMIR(ModuleOp module,
                                        llvm::LLVMContext &llvmContext,

@@ -83,8 +83,9 @@ def _save_npz(path: pathlib.Path, arrays: dict) -> None:
 
 
 def run_model(model_path: pathlib.Path, inputs: dict, workdir: pathlib.Path,
-              output_names: list[str]) -> RunResult:
-    """Import, lower and execute `model_path` on `inputs` (name -> array)."""
+              output_names: list[str], pipeline: str = "reference") -> RunResult:
+    """Import, lower with `pipeline` ("reference" or "cpu") and execute
+    `model_path` on `inputs` (name -> array)."""
     translate = find_tool("rill-translate")
     execute = find_tool("rill-exec")
     mlir_path = workdir / "model.mlir"
@@ -100,8 +101,8 @@ def run_model(model_path: pathlib.Path, inputs: dict, workdir: pathlib.Path,
     _save_npz(inputs_path, inputs)
     try:
         proc = subprocess.run(
-            [str(execute), str(mlir_path), "--entry=main", "--inputs", str(inputs_path),
-             "--outputs", str(outputs_path)],
+            [str(execute), str(mlir_path), "--entry=main", f"--pipeline={pipeline}",
+             "--inputs", str(inputs_path), "--outputs", str(outputs_path)],
             capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return RunResult(None, "execute", "timed out")
@@ -332,9 +333,9 @@ class ModelCheck:
     reason: str
 
 
-def check_golden_model(model_dir: pathlib.Path) -> ModelCheck:
-    """Compare the outputs for model_dir/golden.npz's inputs with its
-    golden outputs (max abs error below MODEL_ATOL)."""
+def check_golden_model(model_dir: pathlib.Path, pipeline: str = "reference") -> ModelCheck:
+    """Compare the outputs for model_dir/golden.npz's inputs, lowered with
+    `pipeline`, with its golden outputs (max abs error below MODEL_ATOL)."""
     import onnx
 
     model = onnx.load(str(model_dir / "model.onnx"), load_external_data=False)
@@ -347,7 +348,7 @@ def check_golden_model(model_dir: pathlib.Path) -> ModelCheck:
     inputs = {name: golden[name] for name in input_names}
     with tempfile.TemporaryDirectory() as tmp:
         result = run_model(model_dir / "model.onnx", inputs,
-                           pathlib.Path(tmp), output_names)
+                           pathlib.Path(tmp), output_names, pipeline)
     if result.outputs is None:
         return ModelCheck(model_dir.name, False, float("nan"),
                           f"{result.stage}: {result.message}")

@@ -63,6 +63,16 @@ def test_golden_model(model):
     assert check.max_error < onnx_conformance.MODEL_ATOL
 
 
+@pytest.mark.parametrize("model", MODEL_DIRS)
+def test_golden_model_cpu_pipeline(model):
+    """The same models through rill-cpu-pipeline: tiled attention, the
+    matrix-product kernel and vector code instead of scalar loops."""
+    pytest.importorskip("onnx")
+    check = onnx_conformance.check_golden_model(DATA_ONNX / model, pipeline="cpu")
+    assert check.passed, check.reason
+    assert check.max_error < onnx_conformance.MODEL_ATOL
+
+
 @pytest.mark.parametrize("case", NODE_SAMPLE)
 def test_backend_node(case):
     pytest.importorskip("onnx")

@@ -64,9 +64,17 @@ static cl::opt<bool>
                            "and result names, then exit"),
                   cl::init(false), cl::cat(category));
 
+static cl::opt<std::string> pipelineName(
+    "pipeline",
+    cl::desc("Lowering pipeline: 'reference' (scalar loops, the correctness "
+             "baseline) or 'cpu' (rill-cpu-pipeline: tiled attention, "
+             "matrix-product kernel and vector code; parallel loops run on "
+             "one thread). Default: reference"),
+    cl::value_desc("name"), cl::init("reference"), cl::cat(category));
+
 static cl::opt<bool> printLowered(
     "print-lowered",
-    cl::desc("Print the module after the reference pipeline (LLVM dialect) "
+    cl::desc("Print the module after the lowering pipeline (LLVM dialect) "
              "to stderr"),
     cl::init(false), cl::cat(category));
 
@@ -118,8 +126,13 @@ int main(int argc, char **argv) {
         "missing --entry; run with --list-functions to see the callable "
         "functions"));
 
+  if (pipelineName != "reference" && pipelineName != "cpu")
+    return reportError(llvm::createStringError(
+        "unknown --pipeline=" + pipelineName +
+        " (expected 'reference' or 'cpu')"));
   JitOptions options;
   options.optLevel = optLevel;
+  options.cpuPipeline = pipelineName == "cpu";
   if (printLowered)
     options.loweredModuleOutput = &llvm::errs();
   llvm::Expected<std::unique_ptr<JitSession>> session =

@@ -47,7 +47,12 @@ inline constexpr llvm::StringLiteral kJitNameAttrName = "rill.name";
 struct JitOptions {
   /// LLVM code generation optimization level, 0 to 3.
   unsigned optLevel = 2;
-  /// When set, the module is printed here after the reference pipeline, in
+  /// Lower with rill-cpu-pipeline (tiled attention, matrix-product kernel,
+  /// vector code) instead of the reference pipeline.
+  /// NOTE: its parallel loops run sequentially in the JIT (no OpenMP
+  /// runtime is loaded); libraries from rillc run them with OpenMP.
+  bool cpuPipeline = false;
+  /// When set, the module is printed here after the lowering pipeline, in
   /// the LLVM dialect.
   llvm::raw_ostream *loweredModuleOutput = nullptr;
 };

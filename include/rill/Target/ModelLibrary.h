@@ -118,6 +118,10 @@ struct TargetOptions {
 /// host CPU name).
 std::string resolveTargetCPU(const TargetOptions &options);
 
+/// Returns the widest f32 vector the target's CPU has: 16 lanes with
+/// AVX-512, 8 otherwise (AVX2 is the least rillc targets).
+llvm::Expected<int64_t> getTargetVectorWidth(const TargetOptions &options);
+
 /// Translates `module` (already in the LLVM dialect) to LLVM IR in
 /// `llvmContext`, sets the triple and data layout of the target and runs
 /// the LLVM optimization pipeline.

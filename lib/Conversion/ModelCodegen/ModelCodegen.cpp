@@ -1,305 +1,512 @@
 //===- ModelCodegen.cpp - Register-blocked matrix products ----------------===//
 //
-// Implements the tensor-level code generation of a model's matrix products.
-// Every contraction whose output and right-hand operand keep the column
-// dimension innermost (MatMul and Gemm without transB as the ONNX importer
-// writes them) is tiled into rowTile x columnTile register blocks with a
-// reduction step of reductionTile, the partial tiles are peeled off (row
-// remainders are re-tiled one row at a time), the static tiles are
-// vectorized to vector.contract, the accumulator block is hoisted out of
-// the reduction loop, and the contraction is lowered to broadcasts and
-// 1-D FMAs with 1-D transfers, which the rest of the CPU pipeline lowers
-// directly to LLVM. This is the schedule bench/gemm measures as "upstream"
-// and "rillc".
+// Lowers a model's matrix products to a register-blocked kernel written
+// directly as loops over memrefs, the way rill-tile-attention lowers
+// attention. A contraction `out[r..., n] = init[r..., n] + sum_k
+// lhs[r..., k] * rhs[k, n]` with f32 elements and a static rhs (MatMul and
+// Gemm without transB, as the ONNX importer writes them) becomes:
+//
+//   parallel over the leading row dimensions, blocks of rowTile rows of
+//   the innermost row dimension and blocks of columnVectors vectors of
+//   columns:
+//     acc[i][j] = init[row i, vector j of the block]
+//     for k: w[j] = rhs[k, vector j]; acc[i][j] += broadcast(lhs[row i, k]) * w[j]
+//     out[row i, vector j] = acc[i][j]
+//
+// The accumulators are loop-carried vectors, so they live in registers, and
+// each reduction step costs one scalar broadcast per row and one vector
+// load per column vector. Row remainders run the same block one row at a
+// time; the column remainder, known at compile time, uses masked loads and
+// stores on its last vector.
+//
+// The schedule was first written with upstream tiling, vectorization and
+// vector lowering patterns; the greedy driver did not terminate on those
+// pattern sets (a vector.from_elements canonicalization cycle), so the
+// kernel is built here, where every loop and vector is explicit.
 //
 //===----------------------------------------------------------------------===//
 
 #include "rill/Conversion/ModelCodegen/ModelCodegen.h"
 
-#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
-#include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
-#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
-#include "mlir/Dialect/Vector/Transforms/VectorTransforms.h"
-#include "mlir/Interfaces/TilingInterface.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
-#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
-#include "llvm/Support/Debug.h"
-
-#define DEBUG_TYPE "rill-model-codegen"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::rill;
 
 namespace {
 
-/// Where the tiles of one contraction go.
-struct ContractionPlan {
-  SmallVector<int64_t> tileSizes;
-  SmallVector<int64_t> interchange;
-  /// Positions of the row and column loops in the tiled loop nest.
-  unsigned rowLoop = 0;
-  unsigned columnLoop = 0;
-  /// The loop dimension of the rows (innermost m dimension).
-  unsigned rowDim = 0;
+/// A contraction the kernel handles: loops (rows..., n, k) with
+/// lhs (rows..., k), rhs (k, n) and out (rows..., n).
+struct MatmulShape {
+  unsigned numRowDims = 0;
+  int64_t columns = 0;
 };
 
-/// Returns the tiling of `op`, or failure if `op` is not a contraction whose
-/// column dimension is the innermost dimension of the output and of the
-/// operand that has no row dimension (the weight).
-FailureOr<ContractionPlan> planContraction(linalg::LinalgOp op,
-                                           const ModelCodegenOptions &options) {
-  if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 ||
-      op.getNumDpsInits() != 1 || !linalg::isaContractionOpInterface(op))
-    return failure();
-  FailureOr<linalg::ContractionDimensions> dims =
-      linalg::inferContractionDims(op);
-  if (failed(dims) || dims->m.empty() || dims->n.empty() || dims->k.empty())
-    return failure();
-
-  unsigned row = dims->m.back(), column = dims->n.back(),
-           reduction = dims->k.back();
-  auto isInnermost = [&](AffineMap map, unsigned dim) {
-    return map.getNumResults() > 0 &&
-           map.getResults().back() == getAffineDimExpr(dim, op.getContext());
-  };
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  if (!isInnermost(maps[2], column))
-    return failure();
-  // The weight is the input whose map does not use the row dimension.
-  AffineMap weight = maps[0].getResultPosition(getAffineDimExpr(
-                         row, op.getContext()))
-                         ? maps[1]
-                         : maps[0];
-  if (!isInnermost(weight, column))
-    return failure();
-
-  ContractionPlan plan;
-  plan.rowDim = row;
-  plan.tileSizes.assign(op.getNumLoops(), 1);
-  plan.tileSizes[row] = options.rowTile;
-  plan.tileSizes[column] = options.columnTile;
-  plan.tileSizes[reduction] = options.reductionTile;
-
-  // Loop order: batch, rows, columns, then the reduction innermost so the
-  // accumulator block stays in registers across it.
-  for (ArrayRef<unsigned> group :
-       {ArrayRef<unsigned>(dims->batch), ArrayRef<unsigned>(dims->m),
-        ArrayRef<unsigned>(dims->n), ArrayRef<unsigned>(dims->k)})
-    for (unsigned dim : group)
-      plan.interchange.push_back(dim);
-  if (plan.interchange.size() != op.getNumLoops())
-    return failure();
-  for (auto [position, dim] : llvm::enumerate(plan.interchange)) {
-    if (dim == row)
-      plan.rowLoop = position;
-    if (dim == column)
-      plan.columnLoop = position;
-  }
-  return plan;
-}
-
-FailureOr<scf::SCFTilingResult> tile(RewriterBase &rewriter,
-                                     linalg::LinalgOp op,
-                                     ArrayRef<int64_t> sizes,
-                                     ArrayRef<int64_t> interchange) {
-  scf::SCFTilingOptions tiling;
-  tiling.setTileSizes(getAsIndexOpFoldResult(op.getContext(), sizes));
-  if (!interchange.empty())
-    tiling.setInterchange(interchange);
-  rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> result =
-      scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()),
-                        tiling);
-  if (failed(result))
-    return failure();
-  rewriter.replaceOp(op, result->replacements);
-  return result;
-}
-
-/// Tiles one contraction and peels its partial tiles. Rows left over by the
-/// row tile are tiled again one row at a time so that they vectorize too.
-/// NOTE: columns left over by the column tile (N not a multiple of it) stay
-/// scalar loops.
-LogicalResult tileContraction(RewriterBase &rewriter, linalg::LinalgOp op,
-                              const ModelCodegenOptions &options) {
-  FailureOr<ContractionPlan> plan = planContraction(op, options);
-  if (failed(plan))
-    return failure();
-  FailureOr<scf::SCFTilingResult> tiled =
-      tile(rewriter, op, plan->tileSizes, plan->interchange);
-  if (failed(tiled))
-    return failure();
-
-  auto columnLoop =
-      dyn_cast<scf::ForOp>(tiled->loops[plan->columnLoop].getOperation());
-  auto rowLoop =
-      dyn_cast<scf::ForOp>(tiled->loops[plan->rowLoop].getOperation());
-  if (!columnLoop || !rowLoop)
-    return success();
-
-  scf::ForOp partialColumns, partialRows;
-  (void)scf::peelForLoopAndSimplifyBounds(rewriter, columnLoop,
-                                          partialColumns);
-  if (failed(scf::peelForLoopAndSimplifyBounds(rewriter, rowLoop,
-                                               partialRows)) ||
-      options.rowTile == 1)
-    return success();
-
-  SmallVector<linalg::LinalgOp> remainders;
-  partialRows.walk([&](linalg::LinalgOp inner) {
-    if (linalg::isaContractionOpInterface(inner))
-      remainders.push_back(inner);
-  });
-  for (linalg::LinalgOp inner : remainders) {
-    SmallVector<int64_t> sizes(inner.getNumLoops(), 0);
-    sizes[plan->rowDim] = 1;
-    (void)tile(rewriter, inner, sizes, {});
-  }
-  return success();
-}
-
-/// True for a contraction tile that vectorizes into one register block.
-bool isStaticTile(linalg::LinalgOp op, const ModelCodegenOptions &options) {
-  if (!linalg::isaContractionOpInterface(op) || !op.hasPureTensorSemantics() ||
-      !op->getParentOfType<scf::ForOp>())
+/// True if `op`'s body is `out + lhs * rhs` (in either operand order).
+bool isMultiplyAccumulate(linalg::LinalgOp op) {
+  Block *body = op.getBlock();
+  if (body->getNumArguments() != 3)
     return false;
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  int64_t volume = 1;
-  for (int64_t range : ranges) {
-    if (ShapedType::isDynamic(range))
-      return false;
-    volume *= range;
-  }
-  return volume <= options.rowTile * options.columnTile * options.reductionTile;
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  auto add = yield.getValues().front().getDefiningOp<arith::AddFOp>();
+  if (!add || body->getOperations().size() != 3)
+    return false;
+  Value accumulator = body->getArgument(2);
+  Value product = add.getLhs() == accumulator ? add.getRhs() : add.getLhs();
+  if (add.getLhs() != accumulator && add.getRhs() != accumulator)
+    return false;
+  auto multiply = product.getDefiningOp<arith::MulFOp>();
+  if (!multiply)
+    return false;
+  Value lhs = body->getArgument(0), rhs = body->getArgument(1);
+  return (multiply.getLhs() == lhs && multiply.getRhs() == rhs) ||
+         (multiply.getLhs() == rhs && multiply.getRhs() == lhs);
 }
 
-LogicalResult applyPatterns(Operation *root,
-                            llvm::function_ref<void(RewritePatternSet &)> add) {
-  MLIRContext *context = root->getContext();
-  RewritePatternSet patterns(context);
-  add(patterns);
-  for (Dialect *dialect : context->getLoadedDialects())
-    dialect->getCanonicalizationPatterns(patterns);
-  for (RegisteredOperationName name : context->getRegisteredOperations())
-    name.getCanonicalizationPatterns(patterns, context);
-  return applyPatternsGreedily(root, std::move(patterns));
-}
-
-/// Returns the native shape of the 1-D unrolling: every dimension but the
-/// innermost becomes 1.
-std::optional<SmallVector<int64_t>> getRowShape(Operation *op) {
-  VectorType type;
-  if (auto read = dyn_cast<vector::TransferReadOp>(op))
-    type = read.getVectorType();
-  else if (auto write = dyn_cast<vector::TransferWriteOp>(op))
-    type = write.getVectorType();
-  if (!type || type.getRank() < 2)
+/// Returns the shape of `op` if the kernel can lower it.
+std::optional<MatmulShape> matchMatmul(linalg::LinalgOp op) {
+  if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1 || op->getNumResults() != 1)
     return std::nullopt;
-  SmallVector<int64_t> shape(type.getRank(), 1);
-  shape.back() = type.getShape().back();
+  unsigned numLoops = op.getNumLoops();
+  if (numLoops < 3)
+    return std::nullopt;
+  unsigned numRowDims = numLoops - 2;
+  unsigned column = numRowDims, reduction = numRowDims + 1;
+
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  for (unsigned loop = 0; loop < numLoops; ++loop)
+    if (iterators[loop] != (loop == reduction
+                                ? utils::IteratorType::reduction
+                                : utils::IteratorType::parallel))
+      return std::nullopt;
+
+  MLIRContext *context = op.getContext();
+  SmallVector<AffineExpr> rows;
+  for (unsigned dim = 0; dim < numRowDims; ++dim)
+    rows.push_back(getAffineDimExpr(dim, context));
+  auto withLast = [&](unsigned dim) {
+    SmallVector<AffineExpr> results = rows;
+    results.push_back(getAffineDimExpr(dim, context));
+    return AffineMap::get(numLoops, 0, results, context);
+  };
+  AffineMap rhsMap = AffineMap::get(
+      numLoops, 0,
+      {getAffineDimExpr(reduction, context), getAffineDimExpr(column, context)},
+      context);
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (maps[0] != withLast(reduction) || maps[1] != rhsMap ||
+      maps[2] != withLast(column))
+    return std::nullopt;
+
+  Type f32 = Float32Type::get(context);
+  for (Value operand : op->getOperands())
+    if (cast<ShapedType>(operand.getType()).getElementType() != f32)
+      return std::nullopt;
+  auto rhsType = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
+  if (!rhsType.hasStaticShape() || !isMultiplyAccumulate(op))
+    return std::nullopt;
+
+  MatmulShape shape;
+  shape.numRowDims = numRowDims;
+  shape.columns = rhsType.getDimSize(1);
   return shape;
+}
+
+/// Emits the loop nest of one matrix product before the op.
+class MatmulKernelBuilder {
+public:
+  MatmulKernelBuilder(RewriterBase &rewriter, linalg::LinalgOp op,
+                      const MatmulShape &shape,
+                      const ModelCodegenOptions &options)
+      : b(rewriter), loc(op.getLoc()), op(op), shape(shape),
+        options(options) {}
+
+  Value build();
+
+private:
+  Value index(int64_t value) {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  }
+  VectorType vectorType() {
+    return VectorType::get({options.vectorWidth}, b.getF32Type());
+  }
+  Value toBuffer(Value tensor);
+
+  /// Emits one block of `numRows` rows from `rowStart` and `numVectors`
+  /// column vectors from `columnStart`; the last vector has `lastLanes`
+  /// valid lanes.
+  void buildBlock(ArrayRef<Value> outerRows, Value rowStart, int64_t numRows,
+                  Value columnStart, int64_t numVectors, int64_t lastLanes);
+  /// Emits the blocks of one column block: full row blocks, or the
+  /// remaining rows one by one.
+  void buildColumnBlock(ArrayRef<Value> outerRows, Value rowBlock,
+                        Value columnStart, int64_t numVectors,
+                        int64_t lastLanes);
+
+  Value loadVector(Value memref, SmallVector<Value> indices, int64_t lanes);
+  void storeVector(Value vector, Value memref, SmallVector<Value> indices,
+                   int64_t lanes);
+
+  RewriterBase &b;
+  Location loc;
+  linalg::LinalgOp op;
+  MatmulShape shape;
+  const ModelCodegenOptions &options;
+
+  Value lhs, rhs, init, output;
+  Value numRows, reduction;
+};
+
+Value MatmulKernelBuilder::toBuffer(Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  SmallVector<int64_t> strides(type.getRank(), ShapedType::kDynamic);
+  strides.back() = 1;
+  auto layout = StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
+                                       strides);
+  auto memrefType =
+      MemRefType::get(type.getShape(), type.getElementType(), layout);
+  return bufferization::ToBufferOp::create(b, loc, memrefType, tensor,
+                                           b.getUnitAttr());
+}
+
+Value MatmulKernelBuilder::loadVector(Value memref, SmallVector<Value> indices,
+                                      int64_t lanes) {
+  if (lanes == options.vectorWidth)
+    return vector::LoadOp::create(b, loc, vectorType(), memref, indices);
+  Value mask = vector::CreateMaskOp::create(
+      b, loc, VectorType::get({options.vectorWidth}, b.getI1Type()),
+      ValueRange{index(lanes)});
+  Value zeros = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vectorType(), b.getF32FloatAttr(0.0)));
+  return vector::MaskedLoadOp::create(b, loc, vectorType(), memref, indices,
+                                      mask, zeros);
+}
+
+void MatmulKernelBuilder::storeVector(Value vector, Value memref,
+                                      SmallVector<Value> indices,
+                                      int64_t lanes) {
+  if (lanes == options.vectorWidth) {
+    vector::StoreOp::create(b, loc, vector, memref, indices);
+    return;
+  }
+  Value mask = vector::CreateMaskOp::create(
+      b, loc, VectorType::get({options.vectorWidth}, b.getI1Type()),
+      ValueRange{index(lanes)});
+  vector::MaskedStoreOp::create(b, loc, memref, indices, mask, vector);
+}
+
+void MatmulKernelBuilder::buildBlock(ArrayRef<Value> outerRows, Value rowStart,
+                                     int64_t blockRows, Value columnStart,
+                                     int64_t numVectors, int64_t lastLanes) {
+  int64_t width = options.vectorWidth;
+  auto lanesOf = [&](int64_t vector) {
+    return vector + 1 == numVectors ? lastLanes : width;
+  };
+  auto rowIndices = [&](int64_t row, Value last) {
+    SmallVector<Value> indices(outerRows);
+    indices.push_back(arith::AddIOp::create(b, loc, rowStart, index(row)));
+    indices.push_back(last);
+    return indices;
+  };
+  auto column = [&](int64_t vector) {
+    return arith::AddIOp::create(b, loc, columnStart, index(vector * width))
+        .getResult();
+  };
+
+  // Accumulators start from the init operand (zeros or a Gemm bias).
+  SmallVector<Value> accumulators;
+  for (int64_t row = 0; row < blockRows; ++row)
+    for (int64_t vector = 0; vector < numVectors; ++vector)
+      accumulators.push_back(
+          loadVector(init, rowIndices(row, column(vector)), lanesOf(vector)));
+
+  auto loop = scf::ForOp::create(
+      b, loc, index(0), reduction, index(1), accumulators,
+      [&](OpBuilder &nested, Location, Value k, ValueRange carried) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        SmallVector<Value> weights;
+        for (int64_t vector = 0; vector < numVectors; ++vector)
+          weights.push_back(
+              loadVector(rhs, {k, column(vector)}, lanesOf(vector)));
+        SmallVector<Value> updated;
+        for (int64_t row = 0; row < blockRows; ++row) {
+          Value element =
+              memref::LoadOp::create(b, loc, lhs, rowIndices(row, k));
+          Value broadcast =
+              vector::BroadcastOp::create(b, loc, vectorType(), element);
+          for (int64_t vector = 0; vector < numVectors; ++vector)
+            updated.push_back(vector::FMAOp::create(
+                b, loc, broadcast, weights[vector],
+                carried[row * numVectors + vector]));
+        }
+        scf::YieldOp::create(b, loc, updated);
+      });
+
+  for (int64_t row = 0; row < blockRows; ++row)
+    for (int64_t vector = 0; vector < numVectors; ++vector)
+      storeVector(loop.getResult(row * numVectors + vector), output,
+                  rowIndices(row, column(vector)), lanesOf(vector));
+}
+
+void MatmulKernelBuilder::buildColumnBlock(ArrayRef<Value> outerRows,
+                                           Value rowBlock, Value columnStart,
+                                           int64_t numVectors,
+                                           int64_t lastLanes) {
+  int64_t rowTile = options.rowTile;
+  Value rowStart = arith::MulIOp::create(b, loc, rowBlock, index(rowTile));
+  Value rowEnd = arith::MinSIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, rowStart, index(rowTile)),
+      numRows);
+  Value isFull = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::eq,
+      arith::SubIOp::create(b, loc, rowEnd, rowStart), index(rowTile));
+  scf::IfOp::create(
+      b, loc, isFull,
+      [&](OpBuilder &nested, Location) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        buildBlock(outerRows, rowStart, rowTile, columnStart, numVectors,
+                   lastLanes);
+        scf::YieldOp::create(b, loc);
+      },
+      [&](OpBuilder &nested, Location) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        scf::ForOp::create(
+            b, loc, rowStart, rowEnd, index(1), ValueRange{},
+            [&](OpBuilder &inner, Location, Value row, ValueRange) {
+              OpBuilder::InsertionGuard innerGuard(b);
+              b.setInsertionPoint(inner.getInsertionBlock(),
+                                  inner.getInsertionPoint());
+              buildBlock(outerRows, row, 1, columnStart, numVectors,
+                         lastLanes);
+              scf::YieldOp::create(b, loc);
+            });
+        scf::YieldOp::create(b, loc);
+      });
+}
+
+Value MatmulKernelBuilder::build() {
+  lhs = toBuffer(op.getDpsInputs()[0]);
+  rhs = toBuffer(op.getDpsInputs()[1]);
+  Value initTensor = op.getDpsInits()[0];
+  init = toBuffer(initTensor);
+
+  auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+  SmallVector<Value> dynamicSizes, rowSizes;
+  for (int64_t dimension = 0; dimension < resultType.getRank(); ++dimension) {
+    Value size =
+        tensor::DimOp::create(b, loc, initTensor, dimension).getResult();
+    if (resultType.isDynamicDim(dimension))
+      dynamicSizes.push_back(size);
+    if (dimension < shape.numRowDims)
+      rowSizes.push_back(size);
+  }
+  output = memref::AllocOp::create(
+      b, loc,
+      MemRefType::get(resultType.getShape(), resultType.getElementType()),
+      dynamicSizes, b.getI64IntegerAttr(64));
+  numRows = rowSizes.back();
+  reduction = memref::DimOp::create(b, loc, rhs, 0);
+
+  int64_t width = options.vectorWidth;
+  int64_t blockColumns = options.columnVectors * width;
+  int64_t fullColumnBlocks = shape.columns / blockColumns;
+  int64_t tailColumns = shape.columns % blockColumns;
+  int64_t numColumnBlocks = fullColumnBlocks + (tailColumns ? 1 : 0);
+
+  // Parallel over the outer row dimensions, the row blocks and the column
+  // blocks; every iteration writes its own part of the output.
+  SmallVector<Value> lowerBounds, upperBounds, steps;
+  for (unsigned dimension = 0; dimension + 1 < shape.numRowDims; ++dimension)
+    upperBounds.push_back(rowSizes[dimension]);
+  upperBounds.push_back(arith::CeilDivSIOp::create(b, loc, numRows,
+                                                   index(options.rowTile)));
+  upperBounds.push_back(index(numColumnBlocks));
+  lowerBounds.assign(upperBounds.size(), index(0));
+  steps.assign(upperBounds.size(), index(1));
+
+  auto buildBody = [&](ValueRange ivs) {
+    SmallVector<Value> outerRows(ivs.drop_back(2));
+    Value rowBlock = ivs[ivs.size() - 2];
+    Value columnBlock = ivs.back();
+    Value columnStart =
+        arith::MulIOp::create(b, loc, columnBlock, index(blockColumns));
+    auto fullBlock = [&] {
+      buildColumnBlock(outerRows, rowBlock, columnStart,
+                       options.columnVectors, width);
+    };
+    auto tailBlock = [&] {
+      int64_t vectors = llvm::divideCeil(tailColumns, width);
+      int64_t lastLanes = tailColumns - (vectors - 1) * width;
+      buildColumnBlock(outerRows, rowBlock, columnStart, vectors, lastLanes);
+    };
+    if (tailColumns == 0)
+      return fullBlock();
+    if (fullColumnBlocks == 0)
+      return tailBlock();
+    Value isFull =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, columnBlock,
+                              index(fullColumnBlocks));
+    scf::IfOp::create(
+        b, loc, isFull,
+        [&](OpBuilder &nested, Location) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          fullBlock();
+          scf::YieldOp::create(b, loc);
+        },
+        [&](OpBuilder &nested, Location) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          tailBlock();
+          scf::YieldOp::create(b, loc);
+        });
+  };
+
+  auto buildSequential = [&] {
+    scf::LoopNest nest =
+        scf::buildLoopNest(b, loc, lowerBounds, upperBounds, steps);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(nest.loops.back().getBody()->getTerminator());
+    SmallVector<Value> ivs;
+    for (scf::ForOp loop : nest.loops)
+      ivs.push_back(loop.getInductionVar());
+    buildBody(ivs);
+  };
+  if (!options.parallel) {
+    buildSequential();
+  } else {
+    // Small products (a decode step of a small model) cost less than
+    // starting a parallel region: they run sequentially.
+    Value work = arith::MulIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, numRows, reduction),
+        index(shape.columns));
+    for (unsigned dimension = 0; dimension + 1 < shape.numRowDims; ++dimension)
+      work = arith::MulIOp::create(b, loc, work, rowSizes[dimension]);
+    Value isLarge =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, work,
+                              index(options.parallelThreshold));
+    scf::IfOp::create(
+        b, loc, isLarge,
+        [&](OpBuilder &nested, Location) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          auto parallel =
+              scf::ParallelOp::create(b, loc, lowerBounds, upperBounds, steps);
+          b.setInsertionPointToStart(parallel.getBody());
+          buildBody(parallel.getInductionVars());
+          b.setInsertionPointAfter(parallel);
+          scf::YieldOp::create(b, loc);
+        },
+        [&](OpBuilder &nested, Location) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          buildSequential();
+          scf::YieldOp::create(b, loc);
+        });
+  }
+
+  return bufferization::ToTensorOp::create(b, loc, resultType, output,
+                                           /*restrict=*/true,
+                                           /*writable=*/true);
 }
 
 struct ModelCodegenPass
     : public PassWrapper<ModelCodegenPass, OperationPass<func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ModelCodegenPass)
 
-  explicit ModelCodegenPass(const ModelCodegenOptions &options)
-      : options(options) {}
+  ModelCodegenPass() = default;
+  ModelCodegenPass(const ModelCodegenPass &other) : PassWrapper(other) {}
+  explicit ModelCodegenPass(const ModelCodegenOptions &options) {
+    rowTile = options.rowTile;
+    columnVectors = options.columnVectors;
+    vectorWidth = options.vectorWidth;
+    parallel = options.parallel;
+    parallelThreshold = options.parallelThreshold;
+  }
 
   StringRef getArgument() const override { return "rill-model-codegen"; }
   StringRef getDescription() const override {
-    return "Tile and vectorize a model's matrix products into register "
-           "blocks";
+    return "Lower f32 matrix products with a static right-hand side to "
+           "register-blocked vector loops";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<affine::AffineDialect, arith::ArithDialect,
-                    scf::SCFDialect, tensor::TensorDialect,
-                    vector::VectorDialect>();
+    registry.insert<arith::ArithDialect, bufferization::BufferizationDialect,
+                    memref::MemRefDialect, scf::SCFDialect,
+                    tensor::TensorDialect, vector::VectorDialect>();
   }
 
   void runOnOperation() override {
-    func::FuncOp function = getOperation();
-    IRRewriter rewriter(function.getContext());
-
-    // 1. Tile and peel.
-    SmallVector<linalg::LinalgOp> contractions;
-    function.walk([&](linalg::LinalgOp op) {
-      if (succeeded(planContraction(op, options)))
-        contractions.push_back(op);
-    });
-    if (contractions.empty())
-      return;
-    for (linalg::LinalgOp op : contractions)
-      if (failed(tileContraction(rewriter, op, options)))
-        LLVM_DEBUG(llvm::dbgs() << "tiling failed for " << op << "\n");
-    if (failed(applyPatterns(function, [](RewritePatternSet &) {})))
+    ModelCodegenOptions options;
+    options.rowTile = rowTile;
+    options.columnVectors = columnVectors;
+    options.vectorWidth = vectorWidth;
+    options.parallel = parallel;
+    options.parallelThreshold = parallelThreshold;
+    if (rowTile < 1 || columnVectors < 1 || vectorWidth < 1) {
+      getOperation()->emitError()
+          << "rill-model-codegen expects positive row-tile, column-vectors "
+             "and vector-width (got "
+          << rowTile << ", " << columnVectors << ", " << vectorWidth << ")";
       return signalPassFailure();
-
-    // 2. Vectorize the static tiles into vector.contract.
-    SmallVector<linalg::LinalgOp> tiles;
-    function.walk([&](linalg::LinalgOp op) {
-      if (isStaticTile(op, options))
-        tiles.push_back(op);
-    });
-    for (linalg::LinalgOp op : tiles) {
-      rewriter.setInsertionPoint(op);
-      FailureOr<linalg::VectorizationResult> vectorized = linalg::vectorize(
-          rewriter, op, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},
-          /*vectorizeNDExtract=*/false, /*flatten1DDepthwiseConv=*/false,
-          /*assumeDynamicDimsMatchVecSizes=*/false,
-          /*createNamedContraction=*/true);
-      if (succeeded(vectorized))
-        rewriter.replaceOp(op, vectorized->replacements);
     }
-    if (failed(applyPatterns(function, [](RewritePatternSet &patterns) {
-          vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
-          vector::populateVectorTransferPermutationMapLoweringPatterns(
-              patterns);
-        })))
-      return signalPassFailure();
 
-    // 3. Keep the accumulator block in registers across the reduction loop:
-    // hoist its transfer_read/transfer_write pair out of each loop, innermost
-    // loops first.
-    SmallVector<scf::ForOp> loops;
-    function.walk([&](scf::ForOp loop) { loops.push_back(loop); });
-    for (scf::ForOp loop : loops)
-      (void)hoistLoopInvariantSubsets(
-          rewriter, cast<LoopLikeOpInterface>(loop.getOperation()));
-
-    // 4. Lower to broadcasts and 1-D FMAs over 1-D transfers.
-    if (failed(applyPatterns(function, [](RewritePatternSet &patterns) {
-          vector::populateVectorContractLoweringPatterns(
-              patterns, vector::VectorContractLowering::OuterProduct);
-          vector::populateVectorOuterProductLoweringPatterns(patterns);
-          vector::populateVectorTransposeLoweringPatterns(
-              patterns, vector::VectorTransposeLowering::EltWise);
-          vector::populateVectorUnrollPatterns(
-              patterns, vector::UnrollVectorOptions()
-                            .setNativeShapeFn(getRowShape)
-                            .setFilterConstraint([](Operation *op) {
-                              return success(getRowShape(op).has_value());
-                            }));
-          vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
-          vector::populateVectorTransferPermutationMapLoweringPatterns(
-              patterns);
-        })))
-      return signalPassFailure();
+    SmallVector<std::pair<linalg::LinalgOp, MatmulShape>> matmuls;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (std::optional<MatmulShape> shape = matchMatmul(op))
+        matmuls.push_back({op, *shape});
+    });
+    IRRewriter rewriter(&getContext());
+    for (auto &[op, shape] : matmuls) {
+      rewriter.setInsertionPoint(op);
+      Value result = MatmulKernelBuilder(rewriter, op, shape, options).build();
+      rewriter.replaceOp(op, result);
+    }
   }
 
-  ModelCodegenOptions options;
+  Option<int64_t> rowTile{*this, "row-tile",
+                          llvm::cl::desc("Output rows per register block"),
+                          llvm::cl::init(ModelCodegenOptions().rowTile)};
+  Option<int64_t> columnVectors{
+      *this, "column-vectors",
+      llvm::cl::desc("Output vectors per row of a register block"),
+      llvm::cl::init(ModelCodegenOptions().columnVectors)};
+  Option<int64_t> vectorWidth{
+      *this, "vector-width", llvm::cl::desc("f32 lanes per vector"),
+      llvm::cl::init(ModelCodegenOptions().vectorWidth)};
+  Option<bool> parallel{
+      *this, "parallel",
+      llvm::cl::desc("Emit scf.parallel over row and column blocks (OpenMP "
+                     "in rill-cpu-pipeline)"),
+      llvm::cl::init(ModelCodegenOptions().parallel)};
+  Option<int64_t> parallelThreshold{
+      *this, "parallel-threshold",
+      llvm::cl::desc("Multiply-adds below which a product runs sequentially "
+                     "even with parallel=true"),
+      llvm::cl::init(ModelCodegenOptions().parallelThreshold)};
 };
 
 } // namespace
@@ -307,6 +514,8 @@ struct ModelCodegenPass
 void mlir::rill::addModelCodegenPasses(OpPassManager &pm,
                                        const ModelCodegenOptions &options) {
   pm.addNestedPass<func::FuncOp>(std::make_unique<ModelCodegenPass>(options));
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
+}
+
+void mlir::rill::registerModelCodegenPass() {
+  PassRegistration<ModelCodegenPass>();
 }

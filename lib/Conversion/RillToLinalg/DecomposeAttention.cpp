@@ -413,6 +413,10 @@ FailureOr<Value> mlir::rill::decomposeAttention(RewriterBase &rewriter,
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(op);
   Value result = AttentionBuilder(rewriter, op).build();
+  // The result takes the operands' dimensions, which may be less static
+  // than the op's result type (a cache attention's joined keys).
+  if (result.getType() != op.getType())
+    result = tensor::CastOp::create(rewriter, op.getLoc(), op.getType(), result);
   rewriter.replaceOp(op, result);
   return result;
 }

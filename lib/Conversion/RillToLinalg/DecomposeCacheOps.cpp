@@ -152,7 +152,12 @@ static Value buildJoined(OpBuilder &builder, Location loc, Value first,
       tensor::getMixedSizes(builder, loc, first);
   SmallVector<OpFoldResult> secondSizes =
       tensor::getMixedSizes(builder, loc, second);
+  // The verifier makes the other dimensions equal; take whichever operand
+  // knows them statically, so that the kernels see static head sizes.
   SmallVector<OpFoldResult> sizes = firstSizes;
+  for (auto [index, size] : llvm::enumerate(sizes))
+    if (isa<Value>(size) && isa<Attribute>(secondSizes[index]))
+      size = secondSizes[index];
   sizes[dim] = buildSizeSum(builder, loc, firstSizes[dim], 1, secondSizes[dim]);
 
   Type elementType = cast<RankedTensorType>(first.getType()).getElementType();
@@ -291,8 +296,9 @@ static Value buildVisibilityBias(OpBuilder &builder, Location loc,
       });
 }
 
-FailureOr<Value> mlir::rill::decomposeCacheAttention(RewriterBase &rewriter,
-                                                     CacheAttentionOp op) {
+FailureOr<AttentionOp>
+mlir::rill::rewriteCacheAttentionAsAttention(RewriterBase &rewriter,
+                                             CacheAttentionOp op) {
   RankedTensorType queryType = op.getQuery().getType();
   if (!isSupportedFloat(queryType.getElementType()))
     return rewriter.notifyMatchFailure(
@@ -351,20 +357,19 @@ FailureOr<Value> mlir::rill::decomposeCacheAttention(RewriterBase &rewriter,
       rewriter.getF32FloatAttr(static_cast<float>(scale)),
       op.getSoftcapAttr());
 
-  // The element type was checked above and #rill.full has no per-head
-  // members, so the attention decomposition has no precondition left.
-  FailureOr<Value> result = decomposeAttention(rewriter, attention);
-  if (failed(result))
-    return failure();
+  rewriter.replaceOp(op, attention.getResult());
+  return attention;
+}
 
-  // The joined operands take the cache's dimensions, which may be less
-  // static than the op's result type (a dynamic cache head size).
-  Value replacement = *result;
-  if (replacement.getType() != op.getType())
-    replacement =
-        tensor::CastOp::create(rewriter, loc, op.getType(), replacement);
-  rewriter.replaceOp(op, replacement);
-  return replacement;
+FailureOr<Value> mlir::rill::decomposeCacheAttention(RewriterBase &rewriter,
+                                                     CacheAttentionOp op) {
+  FailureOr<AttentionOp> attention =
+      rewriteCacheAttentionAsAttention(rewriter, op);
+  if (failed(attention))
+    return failure();
+  // The element type was checked and #rill.full has no per-head members,
+  // so the attention decomposition has no precondition left.
+  return decomposeAttention(rewriter, *attention);
 }
 
 //===----------------------------------------------------------------------===//

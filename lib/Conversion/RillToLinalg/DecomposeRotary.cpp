@@ -1,8 +1,9 @@
 //===- DecomposeRotary.cpp - rill.rotary to linalg -------------*- C++ -*-===//
 //
 // The reference lowering of rill.rotary: one linalg.generic over
-// (b, h, t, c) that reads channel c and its pair partner, computes the angle
-// in f64 (or reads the cos/sin tables) and writes the rotated channel.
+// (b, h, t, c) that reads channel c and its pair partner, reads cos and
+// sin from the op's tables or from tables of every (batch, token, pair)
+// computed first in f64 from theta, and writes the rotated channel.
 // Channels at or past the rotary dimension pass through unchanged.
 //
 //===----------------------------------------------------------------------===//
@@ -42,10 +43,20 @@ public:
 private:
   /// Returns the pair of `channel`, for a channel below the rotary dim.
   ChannelPair buildPair(OpBuilder &b, Location l, Value channel);
-  /// Returns cos and sin of the angle of pair `pairIndex` at `position`, in
-  /// the element type.
-  std::pair<Value, Value> buildCosSin(OpBuilder &b, Location l, Value position,
-                                      Value pairIndex);
+  /// Returns cos and sin of the angle of pair `pairIndex` for batch
+  /// `batch` and token `token`, in the element type, from the op's tables
+  /// or from those of buildAngleTables.
+  std::pair<Value, Value> buildCosSin(OpBuilder &b, Location l, Value batch,
+                                      Value token, Value pairIndex);
+  /// For a theta rotary: computes cos and sin of every (position batch,
+  /// token, pair) once into `cosTable` and `sinTable`, so that the
+  /// elementwise rotation reads them instead of evaluating sin and cos per
+  /// head and per channel.
+  void buildAngleTables();
+  /// Returns cos and sin of the angle of pair `pairIndex` at `position`,
+  /// computed in f64, in the element type.
+  std::pair<Value, Value> buildAngle(OpBuilder &b, Location l, Value position,
+                                     Value pairIndex);
   /// Returns `position` (an integer or index) as an index or f64 value.
   Value buildPositionIndex(OpBuilder &b, Location l, Value position);
   Value buildPositionFloat(OpBuilder &b, Location l, Value position);
@@ -55,6 +66,9 @@ private:
   Location loc;
   Type elementType;
   Value rotaryDim;
+  Value positionsBatchIsOne;
+  /// [position batch, token, pair] tables of a theta rotary.
+  Value cosTable, sinTable;
 };
 
 } // namespace
@@ -103,17 +117,54 @@ Value RotaryBuilder::buildPositionFloat(OpBuilder &b, Location l,
 }
 
 std::pair<Value, Value> RotaryBuilder::buildCosSin(OpBuilder &b, Location l,
-                                                   Value position,
+                                                   Value batch, Value token,
                                                    Value pairIndex) {
-  if (Value cosTable = op.getCosTable()) {
+  Value positionBatch = buildBroadcastIndex(b, l, batch, positionsBatchIsOne);
+  if (Value opCosTable = op.getCosTable()) {
+    Value position = tensor::ExtractOp::create(b, l, op.getPositions(),
+                                               ValueRange{positionBatch, token});
     SmallVector<Value> indices = {buildPositionIndex(b, l, position),
                                   pairIndex};
-    Value cos = tensor::ExtractOp::create(b, l, cosTable, indices);
+    Value cos = tensor::ExtractOp::create(b, l, opCosTable, indices);
     Value sin = tensor::ExtractOp::create(b, l, op.getSinTable(), indices);
     return {convertFloat(b, l, cos, elementType),
             convertFloat(b, l, sin, elementType)};
   }
+  SmallVector<Value> indices = {positionBatch, token, pairIndex};
+  return {tensor::ExtractOp::create(b, l, cosTable, indices),
+          tensor::ExtractOp::create(b, l, sinTable, indices)};
+}
 
+void RotaryBuilder::buildAngleTables() {
+  Value positions = op.getPositions();
+  Value two = arith::ConstantIndexOp::create(builder, loc, 2);
+  Value pairs = arith::DivUIOp::create(builder, loc, rotaryDim, two);
+  SmallVector<OpFoldResult> sizes = {
+      tensor::getMixedSize(builder, loc, positions, 0),
+      tensor::getMixedSize(builder, loc, positions, 1), pairs};
+  Value empty = tensor::EmptyOp::create(builder, loc, sizes, elementType);
+  AffineMap identity = builder.getMultiDimIdentityMap(3);
+  SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
+  auto tables = linalg::GenericOp::create(
+      builder, loc, TypeRange{empty.getType(), empty.getType()},
+      ValueRange{}, ValueRange{empty, empty},
+      SmallVector<AffineMap>{identity, identity}, iterators,
+      [&](OpBuilder &b, Location l, ValueRange) {
+        Value batch = linalg::IndexOp::create(b, l, 0);
+        Value token = linalg::IndexOp::create(b, l, 1);
+        Value pairIndex = linalg::IndexOp::create(b, l, 2);
+        Value position = tensor::ExtractOp::create(b, l, positions,
+                                                   ValueRange{batch, token});
+        auto [cos, sin] = buildAngle(b, l, position, pairIndex);
+        linalg::YieldOp::create(b, l, ValueRange{cos, sin});
+      });
+  cosTable = tables.getResult(0);
+  sinTable = tables.getResult(1);
+}
+
+std::pair<Value, Value> RotaryBuilder::buildAngle(OpBuilder &b, Location l,
+                                                  Value position,
+                                                  Value pairIndex) {
   // angle = position * theta^(-2 i / rd), all in f64 so that positions past
   // 10^6 keep sub-radian precision.
   Type f64 = b.getF64Type();
@@ -147,7 +198,9 @@ Value RotaryBuilder::build() {
           ? tensor::DimOp::create(builder, loc, input, 3).getResult()
           : arith::ConstantIndexOp::create(builder, loc, staticRotaryDim)
                 .getResult();
-  Value positionsBatchIsOne = buildDimIsOne(builder, loc, positions, 0);
+  positionsBatchIsOne = buildDimIsOne(builder, loc, positions, 0);
+  if (!op.getCosTable())
+    buildAngleTables();
 
   return buildElementwise(
       builder, loc, input, elementType,
@@ -170,11 +223,7 @@ Value RotaryBuilder::build() {
 
         Value partnerElement = tensor::ExtractOp::create(
             b, l, input, ValueRange{batch, head, token, partner});
-        Value position = tensor::ExtractOp::create(
-            b, l, positions,
-            ValueRange{buildBroadcastIndex(b, l, batch, positionsBatchIsOne),
-                       token});
-        auto [cos, sin] = buildCosSin(b, l, position, pairIndex);
+        auto [cos, sin] = buildCosSin(b, l, batch, token, pairIndex);
 
         // (x0, x1) -> (x0 cos - x1 sin, x1 cos + x0 sin).
         Value elementCos = arith::MulFOp::create(b, l, element, cos);

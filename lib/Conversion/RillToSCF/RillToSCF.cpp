@@ -9,6 +9,7 @@
 
 #include "rill/Conversion/RillToSCF/RillToSCF.h"
 
+#include "rill/Conversion/RillToLinalg/DecomposeCacheOps.h"
 #include "rill/Dialect/Rill/IR/RillOps.h"
 
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
@@ -35,6 +36,27 @@ struct TileAttentionPattern : OpRewritePattern<AttentionOp> {
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
     return tileAttention(rewriter, op, options);
+  }
+
+  TileAttentionOptions options;
+};
+
+/// Tiles a rill.cache_attention through the rill.attention it stands for
+/// (cache and chunk keys joined, visibility as a bias). If the tiled kernel
+/// rejects that op, it stays for the reference decomposition.
+struct TileCacheAttentionPattern : OpRewritePattern<CacheAttentionOp> {
+  TileCacheAttentionPattern(MLIRContext *context,
+                            const TileAttentionOptions &options)
+      : OpRewritePattern(context), options(options) {}
+
+  LogicalResult matchAndRewrite(CacheAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    FailureOr<AttentionOp> attention =
+        rewriteCacheAttentionAsAttention(rewriter, op);
+    if (failed(attention))
+      return failure();
+    (void)tileAttention(rewriter, *attention, options);
+    return success();
   }
 
   TileAttentionOptions options;
@@ -84,5 +106,6 @@ struct RillApproximateMathPass
 
 void mlir::rill::populateTileAttentionPatterns(
     RewritePatternSet &patterns, const TileAttentionOptions &options) {
-  patterns.add<TileAttentionPattern>(patterns.getContext(), options);
+  patterns.add<TileAttentionPattern, TileCacheAttentionPattern>(
+      patterns.getContext(), options);
 }

@@ -151,11 +151,29 @@ func.func @attention_dynamic(%q: tensor<?x?x?x?xf32>, %k: tensor<?x?x?x?xf32>, %
 
 // -----
 
-// Interleaved rotary with theta: pairs (2i, 2i + 1), angles in f64.
+// Interleaved rotary with theta: pairs (2i, 2i + 1). cos and sin of every
+// (batch, token, pair) come first, from angles in f64; the rotation reads
+// them.
 
 // CHECK-LABEL: func.func @rotary_interleaved_theta
 // CHECK-SAME:    %[[X:[a-z0-9]+]]: tensor<?x?x?x?xf32>, %[[POS:[a-z0-9]+]]: tensor<1x?xi64>
 // CHECK:         %[[RD:.+]] = tensor.dim %[[X]], %{{.+}} : tensor<?x?x?x?xf32>
+// CHECK:         %[[PAIRS:.+]] = arith.divui %[[RD]], %{{.+}} : index
+// CHECK:         %[[EMPTY:.+]] = tensor.empty(%{{.+}}, %[[PAIRS]]) : tensor<1x?x?xf32>
+// CHECK:         %[[TABLES:.+]]:2 = linalg.generic
+// CHECK-SAME:      outs(%[[EMPTY]], %[[EMPTY]] : tensor<1x?x?xf32>, tensor<1x?x?xf32>)
+// CHECK:           %[[TB:.+]] = linalg.index 0 : index
+// CHECK:           %[[TT:.+]] = linalg.index 1 : index
+// CHECK:           %[[POSITION:.+]] = tensor.extract %[[POS]][%[[TB]], %[[TT]]] : tensor<1x?xi64>
+// CHECK:           %[[THETA:.+]] = arith.constant 1.000000e+04 : f64
+// CHECK:           %[[INV_FREQ:.+]] = math.powf %[[THETA]], %{{.+}} : f64
+// CHECK:           %[[POSITION_F64:.+]] = arith.sitofp %[[POSITION]] : i64 to f64
+// CHECK:           %[[ANGLE:.+]] = arith.mulf %[[POSITION_F64]], %[[INV_FREQ]] : f64
+// CHECK:           %[[COS:.+]] = math.cos %[[ANGLE]] : f64
+// CHECK:           %[[SIN:.+]] = math.sin %[[ANGLE]] : f64
+// CHECK:           %[[COS_F32:.+]] = arith.truncf %[[COS]] : f64 to f32
+// CHECK:           %[[SIN_F32:.+]] = arith.truncf %[[SIN]] : f64 to f32
+// CHECK:           linalg.yield %[[COS_F32]], %[[SIN_F32]] : f32, f32
 // CHECK:         linalg.generic
 // CHECK-SAME:      ins(%[[X]] : tensor<?x?x?x?xf32>)
 // CHECK:         ^bb0(%[[IN:.+]]: f32, %{{.+}}: f32):
@@ -168,18 +186,13 @@ func.func @attention_dynamic(%q: tensor<?x?x?x?xf32>, %k: tensor<?x?x?x?xf32>, %
 // CHECK:           %[[PARITY:.+]] = arith.remui %[[C]], %{{.+}} : index
 // CHECK:           %[[FIRST:.+]] = arith.cmpi eq, %[[PARITY]], %{{.+}} : index
 // CHECK:           %[[PARTNER:.+]] = arith.select %[[ROTATED]], %{{.+}}, %[[C]] : index
+// CHECK:           %[[PAIR_INDEX:.+]] = arith.select %[[ROTATED]], %[[PAIR]], %{{.+}} : index
 // CHECK:           %[[PARTNER_X:.+]] = tensor.extract %[[X]][%[[B]], %[[H]], %[[T]], %[[PARTNER]]]
-// CHECK:           %[[POSITION:.+]] = tensor.extract %[[POS]][%{{.+}}, %[[T]]] : tensor<1x?xi64>
-// CHECK:           %[[THETA:.+]] = arith.constant 1.000000e+04 : f64
-// CHECK:           %[[INV_FREQ:.+]] = math.powf %[[THETA]], %{{.+}} : f64
-// CHECK:           %[[POSITION_F64:.+]] = arith.sitofp %[[POSITION]] : i64 to f64
-// CHECK:           %[[ANGLE:.+]] = arith.mulf %[[POSITION_F64]], %[[INV_FREQ]] : f64
-// CHECK:           %[[COS:.+]] = math.cos %[[ANGLE]] : f64
-// CHECK:           %[[SIN:.+]] = math.sin %[[ANGLE]] : f64
-// CHECK:           %[[COS_F32:.+]] = arith.truncf %[[COS]] : f64 to f32
-// CHECK:           %[[SIN_F32:.+]] = arith.truncf %[[SIN]] : f64 to f32
-// CHECK:           %[[X_COS:.+]] = arith.mulf %[[IN]], %[[COS_F32]] : f32
-// CHECK:           %[[PARTNER_SIN:.+]] = arith.mulf %[[PARTNER_X]], %[[SIN_F32]] : f32
+// CHECK:           %[[TABLE_COS:.+]] = tensor.extract %[[TABLES]]#0[%{{.+}}, %[[T]], %[[PAIR_INDEX]]] : tensor<1x?x?xf32>
+// CHECK:           %[[TABLE_SIN:.+]] = tensor.extract %[[TABLES]]#1[%{{.+}}, %[[T]], %[[PAIR_INDEX]]] : tensor<1x?x?xf32>
+// CHECK-NOT:       math.cos
+// CHECK:           %[[X_COS:.+]] = arith.mulf %[[IN]], %[[TABLE_COS]] : f32
+// CHECK:           %[[PARTNER_SIN:.+]] = arith.mulf %[[PARTNER_X]], %[[TABLE_SIN]] : f32
 // CHECK:           %[[FIRST_OUT:.+]] = arith.subf %[[X_COS]], %[[PARTNER_SIN]] : f32
 // CHECK:           %[[SECOND_OUT:.+]] = arith.addf %[[X_COS]], %[[PARTNER_SIN]] : f32
 // CHECK:           %[[PAIR_OUT:.+]] = arith.select %[[FIRST]], %[[FIRST_OUT]], %[[SECOND_OUT]] : f32

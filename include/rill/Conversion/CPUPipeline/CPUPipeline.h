@@ -36,6 +36,21 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       *this, "prefetch",
       llvm::cl::desc("Prefetch the next key and value tile in attention"),
       llvm::cl::init(false)};
+  PassOptions::Option<int64_t> matmulRowTile{
+      *this, "matmul-row-tile",
+      llvm::cl::desc("Output rows per register block of a matrix product"),
+      llvm::cl::init(6)};
+  PassOptions::Option<int64_t> matmulColumnVectors{
+      *this, "matmul-column-vectors",
+      llvm::cl::desc("Output vectors per row of a matrix-product register "
+                     "block"),
+      llvm::cl::init(2)};
+  PassOptions::Option<int64_t> matmulVectorWidth{
+      *this, "matmul-vector-width",
+      llvm::cl::desc("f32 lanes per vector in matrix products (8 for AVX2, "
+                     "16 for AVX-512; the block must fit the target's "
+                     "vector registers)"),
+      llvm::cl::init(8)};
   PassOptions::Option<bool> openMP{
       *this, "openmp",
       llvm::cl::desc("Run attention blocks in parallel with OpenMP (the "

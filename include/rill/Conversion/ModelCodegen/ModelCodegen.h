@@ -1,12 +1,10 @@
 //===- ModelCodegen.h - Lowering of a model's dense layers ------*- C++ -*-===//
 //
-// Declares the code generation of the non-attention parts of a model:
-// matrix products (linalg.matmul, linalg.batch_matmul and contraction
-// linalg.generic ops, which is how the ONNX importer writes MatMul and
-// Gemm), normalizations and elementwise ops. Contractions are tiled into
-// register blocks and vectorized, so that each block becomes a sequence of
-// broadcast-and-FMA vector operations; the remaining ops keep their
-// lowering through the rest of the CPU pipeline.
+// Declares the code generation of a model's matrix products: f32
+// contraction linalg.generic ops with a constant-shaped right-hand side,
+// which is how the ONNX importer writes MatMul and Gemm. Each becomes
+// register-blocked loops of broadcast-and-FMA vector operations; every
+// other op keeps its lowering through the rest of the CPU pipeline.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,20 +24,32 @@ class LinalgOp;
 
 namespace rill {
 
-/// Register-block sizes of the contraction kernel.
+/// Register-block sizes of the matrix-product kernel. The defaults fill
+/// the 16 vector registers of AVX2: 6 x 2 accumulators, 2 weight vectors
+/// and one broadcast.
 struct ModelCodegenOptions {
-  /// Rows of the output block (broadcast operands per step).
-  int64_t rowTile = 8;
-  /// Columns of the output block, a multiple of the vector width.
-  int64_t columnTile = 32;
-  /// Reduction steps per vector contraction.
-  int64_t reductionTile = 1;
+  /// Rows of the output block (broadcast operands per reduction step).
+  int64_t rowTile = 6;
+  /// Vectors of columns per output row of a block.
+  int64_t columnVectors = 2;
+  /// f32 lanes per vector (8 for AVX2, 16 for AVX-512).
+  int64_t vectorWidth = 8;
+  /// Emit scf.parallel over the blocks, which rill-cpu-pipeline turns into
+  /// OpenMP.
+  bool parallel = true;
+  /// Multiply-adds (rows x K x N) below which a product runs sequentially
+  /// even with `parallel`: starting an OpenMP region costs microseconds.
+  int64_t parallelThreshold = 1 << 16;
 };
 
-/// Adds the model code generation passes to `pm` (anchored on
-/// builtin.module); they run on tensors, before bufferization.
+/// Adds the model code generation pass to `pm` (anchored on
+/// builtin.module); it runs on tensors, before bufferization.
 void addModelCodegenPasses(OpPassManager &pm,
                            const ModelCodegenOptions &options);
+
+/// Registers `rill-model-codegen` (default block sizes) with the global
+/// pass registry, for rill-opt and lit tests.
+void registerModelCodegenPass();
 
 } // namespace rill
 } // namespace mlir

@@ -15,13 +15,19 @@
 
 namespace mlir::rill {
 
+class AttentionOp;
 class CacheAttentionOp;
 class CacheUpdateOp;
 
-/// Rewrites `op` into a rill.attention over the cache and chunk keys (with
-/// a visibility bias and sink keys selected by doubled channels), then
-/// decomposes that op, and replaces `op`. Fails without changing the IR
-/// when the element type is not f16, bf16, f32 or f64.
+/// Replaces `op` with a rill.attention over the cache and chunk keys, with
+/// mask #rill.full, a visibility bias and the sink keys selected by doubled
+/// channels, and returns it. Fails without changing the IR when the element
+/// type is not f16, bf16, f32 or f64.
+FailureOr<AttentionOp> rewriteCacheAttentionAsAttention(RewriterBase &rewriter,
+                                                        CacheAttentionOp op);
+
+/// Applies rewriteCacheAttentionAsAttention, then decomposes the attention
+/// op into linalg.
 FailureOr<Value> decomposeCacheAttention(RewriterBase &rewriter,
                                          CacheAttentionOp op);
 

@@ -1,0 +1,131 @@
+# ===- tests/test_model_codegen.py - Matrix-product kernel vs numpy -=== #
+"""Numerics of `rill-model-codegen`, the register-blocked matrix-product
+kernel of `rill-cpu-pipeline`, against numpy in float64.
+
+Each case compiles one function ahead of time (rill-opt, mlir-translate,
+clang-22; see bench/attention/aot.py) in the form the ONNX importer writes
+MatMul and Gemm: a contraction linalg.generic with a [batch, rows, K]
+left-hand side, a static [K, N] weight and a zero or bias-initialised
+output. Sizes straddle the register block (6 rows x 16 columns by
+default): one row (a decode step), remainders of rows and of columns,
+fewer columns than one vector, and K = 1.
+"""
+
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT / "bench" / "attention"))
+
+import aot  # noqa: E402
+
+try:
+    aot.find_rill_opt()
+    _MISSING = None if shutil.which(aot.CLANG) else f"{aot.CLANG} not found"
+except FileNotFoundError as error:
+    _MISSING = str(error)
+pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
+
+CPU = "rill-cpu-pipeline"
+SEQUENTIAL = "rill-cpu-pipeline{openmp=false}"
+
+
+def matmul_source(k: int, n: int, bias: bool) -> str:
+    """`out[b, m, :] = (bias or 0) + lhs[b, m, :] @ weight` with dynamic b and m."""
+    init = f"""
+  %z = arith.constant 0.0 : f32
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<?x?x{n}xf32>) -> tensor<?x?x{n}xf32>"""
+    if bias:
+        init = f"""
+  %f = linalg.generic {{indexing_maps = [affine_map<(b, m, n) -> (n)>,
+                                          affine_map<(b, m, n) -> (b, m, n)>],
+                        iterator_types = ["parallel", "parallel", "parallel"]}}
+      ins(%bias : tensor<{n}xf32>) outs(%e : tensor<?x?x{n}xf32>) {{
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }} -> tensor<?x?x{n}xf32>"""
+    bias_argument = f", %bias: tensor<{n}xf32>" if bias else ""
+    return f"""
+#lhs = affine_map<(b, m, n, k) -> (b, m, k)>
+#rhs = affine_map<(b, m, n, k) -> (k, n)>
+#out = affine_map<(b, m, n, k) -> (b, m, n)>
+func.func @matmul(%x: tensor<?x?x{k}xf32>, %w: tensor<{k}x{n}xf32>{bias_argument})
+    -> tensor<?x?x{n}xf32> attributes {{llvm.emit_c_interface}} {{
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %batch = tensor.dim %x, %c0 : tensor<?x?x{k}xf32>
+  %rows = tensor.dim %x, %c1 : tensor<?x?x{k}xf32>
+  %e = tensor.empty(%batch, %rows) : tensor<?x?x{n}xf32>{init}
+  %r = linalg.generic {{indexing_maps = [#lhs, #rhs, #out],
+                        iterator_types = ["parallel", "parallel", "parallel", "reduction"]}}
+      ins(%x, %w : tensor<?x?x{k}xf32>, tensor<{k}x{n}xf32>) outs(%f : tensor<?x?x{n}xf32>) {{
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %p : f32
+    linalg.yield %s : f32
+  }} -> tensor<?x?x{n}xf32>
+  return %r : tensor<?x?x{n}xf32>
+}}
+"""
+
+
+def _run(pipeline, batch, rows, k, n, bias, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, rows, k)).astype(np.float32)
+    w = rng.standard_normal((k, n)).astype(np.float32)
+    b = rng.standard_normal(n).astype(np.float32)
+    library = aot.compile_mlir(matmul_source(k, n, bias), pipeline)
+    kernel = aot.Kernel(library, "matmul", result_rank=3)
+    actual = kernel(x, w, b) if bias else kernel(x, w)
+    expected = x.astype(np.float64) @ w.astype(np.float64)
+    if bias:
+        expected = expected + b
+    return actual, expected
+
+
+def _check(actual, expected):
+    assert actual.shape == expected.shape
+    assert np.all(np.isfinite(actual))
+    np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-4)
+
+
+# (batch, rows, K, N): decode rows, whole and partial row blocks, whole
+# and partial column blocks, N below one vector, K = 1, the stories260K
+# projections (64 -> 172, 172 -> 64, 64 -> 512).
+SHAPES = [
+    (1, 1, 64, 64), (1, 6, 64, 64), (1, 7, 64, 64), (1, 13, 17, 33),
+    (2, 5, 9, 3), (1, 64, 64, 172), (1, 64, 172, 64), (1, 3, 64, 512),
+    (3, 11, 1, 40), (1, 1, 5, 1), (2, 1, 128, 24),
+]
+
+
+@pytest.mark.parametrize("batch,rows,k,n", SHAPES, ids=lambda value: str(value))
+def test_matches_numpy(batch, rows, k, n):
+    _check(*_run(CPU, batch, rows, k, n, bias=False))
+
+
+@pytest.mark.parametrize("batch,rows,k,n", [(1, 7, 16, 20), (2, 1, 64, 172)],
+                         ids=lambda value: str(value))
+def test_bias_initialised_output(batch, rows, k, n):
+    _check(*_run(CPU, batch, rows, k, n, bias=True))
+
+
+def test_sequential_loops_match_parallel():
+    actual, expected = _run(SEQUENTIAL, 2, 13, 40, 50, bias=True)
+    _check(actual, expected)
+
+
+@pytest.mark.parametrize("options", ["row-tile=1 column-vectors=1 vector-width=4",
+                                     "row-tile=4 column-vectors=3 vector-width=16"])
+def test_other_block_sizes(options):
+    pipeline = f"func.func(rill-model-codegen{{{options}}}),{CPU}"
+    _check(*_run(pipeline, 1, 9, 31, 45, bias=True))
+
+
+def test_empty_rows():
+    actual, expected = _run(CPU, 1, 0, 8, 16, bias=False)
+    assert actual.shape == (1, 0, 16)

@@ -21,7 +21,7 @@
 // CHECK-NEXT: 1, rill_outputs,
 // CHECK-NEXT: 2, /* default_threads */
 // CHECK-NEXT: "x86-64-v3",
-// CHECK-NEXT: "reference",
+// CHECK-NEXT: "cpu",
 // CHECK: extern void _mlir_ciface_torch_jit(int64_t *, int64_t *, int64_t *, int64_t *);
 // CHECK: int32_t rill_model_run(
 // CHECK: rill_check_shape("input", rill_inputs[2].name, input_shapes[2], rill_inputs_shape_2, 2)

@@ -67,10 +67,11 @@ static cl::opt<bool> noStreaming(
 
 static cl::opt<std::string> pipeline(
     "pipeline",
-    cl::desc("Lowering pipeline: 'reference' (scalar loops, the "
-             "correctness baseline) or 'cpu' (rill-cpu-pipeline: tiled "
-             "attention, vector code, OpenMP). Default: reference"),
-    cl::value_desc("name"), cl::init("reference"), cl::cat(category));
+    cl::desc("Lowering pipeline: 'cpu' (rill-cpu-pipeline: tiled "
+             "attention, register-blocked matrix products, vector code, "
+             "OpenMP) or 'reference' (scalar loops, the correctness "
+             "baseline). Default: cpu"),
+    cl::value_desc("name"), cl::init("cpu"), cl::cat(category));
 
 static cl::opt<int64_t> maxCapacity(
     "max-capacity",

@@ -42,8 +42,9 @@ enum class EmitKind {
 enum class PipelineKind {
   /// rill-reference-pipeline: scalar loops, the correctness baseline.
   Reference,
-  /// Model codegen for matmuls and elementwise ops, then
-  /// rill-cpu-pipeline (tiled attention, vector code, OpenMP).
+  /// rill-cpu-pipeline: tiled attention, register-blocked matrix
+  /// products (blocked for the target's vector registers), vector code,
+  /// OpenMP.
   CPU,
 };
 
@@ -52,7 +53,7 @@ struct DriverOptions {
   std::string inputPath;
   std::string outputPath;
   EmitKind emit = EmitKind::SharedLibrary;
-  PipelineKind pipeline = PipelineKind::Reference;
+  PipelineKind pipeline = PipelineKind::CPU;
 
   /// Mask in the mask pattern language for every attention layer; empty
   /// keeps the masks of the graph.

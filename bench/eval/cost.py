@@ -8,14 +8,16 @@ one configuration, all with the same thread count (`--threads`):
   reference cache in PyTorch eager;
 - ONNX Runtime peer (`bench/peers/ort_stream.js --cost`): the optimum-layout export
   with past_key_values truncated by the driver, on the same ONNX file Rill compiles;
-- Rill (`rill-run perplexity --json` on the library `rillc` builds from that file),
-  skipped with a message when the tools are missing or compilation fails.
+- Rill (`bench/eval/rill_step_cost.py`, which drives librill through
+  `rill.runtime`, on the library `rillc` builds from that file), skipped with a
+  message when the tools are missing or compilation fails.
 
 Sweep 1 (cache size): for each cache size, the peers fill the cache with random
-keys and values (content does not change the work) and time `--measure` steps at
-a full cache; `recompute` re-runs the whole window per token, so it gets fewer
-steps and stops at `--max-recompute`. Rill streams `capacity + --measure` text
-tokens from an empty cache and reports tokens per second over the whole stream.
+keys and values, and Rill feeds random token ids (content does not change the
+work). Each engine then times `--measure` single-token steps at a full cache.
+`recompute` re-runs the whole window per token, so it gets fewer steps and stops
+at `--max-recompute`. Above 512 slots, Rill's recompute step is timed as the
+same work on a reset window session (see rill_step_cost.py).
 Sweep 2 (tokens processed, stories260K only): latency of every step from an
 empty cache over `--curve-tokens` tokens, torch peer, four policies.
 The sinks/recompute speed ratio at cache 4096 is reported per engine and model.
@@ -37,7 +39,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
@@ -46,6 +47,7 @@ OUT = common.BUILD / "cost"
 IMG = common.REPO_ROOT / "docs" / "img"
 POLICIES = ("dense", "window", "recompute", "sinks")
 RANDOM_CHECKPOINT = common.BUILD / "models" / "llama_random_100M.bin"
+RILL_DRIVER = Path(__file__).resolve().parent / "rill_step_cost.py"
 
 # (kv_heads, head_dim) per model, which the ONNX Runtime driver needs to build empty caches.
 SHAPES = {"stories260K": (4, 8), "llama_random_100M": (4, 64)}
@@ -96,30 +98,24 @@ def ort_cost(model: str, policy: str, size: int, args) -> dict:
     return common.run_json(command, timeout=args.timeout)
 
 
+def rill_library(model: str, args) -> Path:
+    """Compile the model's export once, with room for the dense runs' extra slots."""
+    max_capacity = max(args.sizes) + 64
+    return common.compile_with_rillc(onnx_of(model, args.max_positions),
+                                     common.BUILD / "rill" / f"{model}_p{args.max_positions}_c{max_capacity}.so",
+                                     extra_args=["--max-capacity", str(max_capacity)])
+
+
 def rill_cost(model: str, policy: str, size: int, args) -> dict:
-    if policy == "recompute" and size > 512:
-        # From an empty cache, recompute streams cost O(size^2) token passes before the cache is full.
-        raise RuntimeError("recompute above cache 512 is not run through rill-run (quadratic fill)")
-    library = common.compile_with_rillc(onnx_of(model, args.max_positions), common.BUILD / "rill" / f"{model}.so")
-    tokenizer = common.MODELS["stories260K"].tokenizer
-    tokens = size + steps_for(policy, size, args)
-    command = [common.find_tool("rill-run"), "perplexity", "--json", "--model", str(library), "--policy", policy,
-               "--capacity", str(size), "--threads", str(args.threads), "--max-tokens", str(tokens)]
-    if model == "stories260K":
-        command += ["--tokenizer", str(tokenizer), str(common.TEXT_FILES["tinystories"])]
-    else:
-        # The random model has no tokenizer: feed token ids (all below 512, valid in a 32000 vocabulary).
-        ids = common.token_ids(tokenizer, "tinystories")[:tokens]
-        id_file = common.BUILD / "tokens" / f"ids_{tokens}.txt"
-        id_file.write_text(" ".join(str(i) for i in ids))
-        command += ["--input-format", "ids", str(id_file)]
-    if policy == "sinks":
-        command += ["--sinks", "4"]
-    result = common.run_json(command, timeout=args.timeout)
-    if "tokens_per_second" in result:
-        result["latency_ms_median"] = 1e3 / result["tokens_per_second"]
-    result["note"] = f"stream of {tokens} tokens from an empty cache"
-    return result
+    command = [common.PYTHON, str(RILL_DRIVER), "--json", "--model", str(rill_library(model, args)), "--policy", policy,
+               "--capacity", str(size), "--sinks", "4", "--threads", str(args.threads),
+               "--measure", str(steps_for(policy, size, args)), "--warmup", "1" if policy == "recompute" else "3"]
+    if policy == "sinks" and size == args.sizes[0]:
+        command += ["--prefill", "256"]
+    library = common.librill_path()
+    if library is None:
+        raise RuntimeError("librill.so not found next to rillc; set $RILL_LIBRARY")
+    return common.run_json(command, timeout=args.timeout, env={"RILL_LIBRARY": str(library), "OMP_NUM_THREADS": str(args.threads)})
 
 
 ENGINES = {"torch": torch_cost, "ort": ort_cost, "rill": rill_cost}

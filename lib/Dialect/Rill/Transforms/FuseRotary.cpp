@@ -201,6 +201,29 @@ static bool hasRepeatedHalves(Value table) {
   return true;
 }
 
+/// Returns the ops of `body` that `value` is computed from, including the
+/// op that defines `value`.
+static SetVector<Operation *> getBodySlice(Value value, Block *body) {
+  SetVector<Operation *> slice;
+  Operation *definingOp = value.getDefiningOp();
+  if (!definingOp || definingOp->getBlock() != body)
+    return slice;
+  BackwardSliceOptions options;
+  options.filter = [&](Operation *op) { return op->getBlock() == body; };
+  (void)getBackwardSlice(definingOp, &slice, options);
+  slice.insert(definingOp);
+  return slice;
+}
+
+/// Returns true if `value` is the body argument `argument` or is computed
+/// from it by the ops in `slice`.
+static bool readsArgument(Value value, Value argument,
+                          const SetVector<Operation *> &slice) {
+  return value == argument || llvm::any_of(slice, [&](Operation *op) {
+           return llvm::is_contained(op->getOperands(), argument);
+         });
+}
+
 /// Returns the [B, T, W] rows behind `operand` of `user` when `user` reads
 /// them unsqueezed to [B, 1, T, W] and broadcast over heads. The map is
 /// (d0, 0, d2, d3), or the identity when `user` has a single head.
@@ -248,18 +271,9 @@ static std::optional<AngleSource> matchGatheredRows(Value rows) {
   Value positions = gather.getDpsInputs()[0];
   if (!isa<IntegerType>(getElementTypeOrSelf(positions)))
     return std::nullopt;
-  SetVector<Operation *> slice;
-  BackwardSliceOptions options;
-  options.filter = [&](Operation *op) {
-    return op->getBlock() == gather.getBody();
-  };
   Value argument = gather.getBody()->getArgument(0);
-  (void)getBackwardSlice(extract.getIndices()[0], &slice, options);
-  bool readsPosition = extract.getIndices()[0] == argument ||
-                       llvm::any_of(slice, [&](Operation *op) {
-                         return llvm::is_contained(op->getOperands(), argument);
-                       });
-  if (!readsPosition)
+  if (!readsArgument(extract.getIndices()[0], argument,
+                     getBodySlice(extract.getIndices()[0], gather.getBody())))
     return std::nullopt;
   ShapedType tableType;
   if (!getConstantFloats(extract.getTensor(), tableType) ||
@@ -310,6 +324,8 @@ static std::optional<AngleSource> matchComputedRows(Value rows, bool cosine,
     angles = concat.getInputs()[0];
   }
 
+  // TODO: Hugging Face's newer `inv_freq_expanded @ position_ids_expanded`
+  // form (a MatMul followed by a transpose) is not matched.
   auto product = angles.getDefiningOp<linalg::GenericOp>();
   auto factors = matchBinary<arith::MulFOp>(product);
   if (!factors || product.getNumLoops() != 3)
@@ -631,19 +647,11 @@ static std::optional<PairElement> matchPairElement(Value value) {
       return std::nullopt;
   }
   // The pair index must depend on the constant index alone.
-  SetVector<Operation *> slice;
-  BackwardSliceOptions options;
-  options.filter = [&](Operation *op) {
-    return op->getBlock() == gather.getBody();
-  };
   Value argument = gather.getBody()->getArgument(0);
   Value pairIndex = extract.getIndices()[4];
-  (void)getBackwardSlice(pairIndex, &slice, options);
-  bool readsIndex = pairIndex == argument ||
-                    llvm::any_of(slice, [&](Operation *op) {
-                      return llvm::is_contained(op->getOperands(), argument);
-                    });
-  if (!readsIndex || llvm::any_of(slice, [](Operation *op) {
+  SetVector<Operation *> slice = getBodySlice(pairIndex, gather.getBody());
+  if (!readsArgument(pairIndex, argument, slice) ||
+      llvm::any_of(slice, [](Operation *op) {
         return isa<linalg::IndexOp>(op);
       }))
     return std::nullopt;
@@ -841,7 +849,7 @@ void mlir::rill::fusion::emitMissedRotaryRemarks(Operation *root) {
   SetVector<Operation *> roots;
   root->walk([&](linalg::GenericOp trig) {
     if (!isElementwise(trig) ||
-        !isa_and_nonnull<math::CosOp>(getYieldedOp(trig)))
+        !isa_and_nonnull<math::CosOp, math::SinOp>(getYieldedOp(trig)))
       return;
     for (Operation *unsqueeze : trig->getUsers())
       for (Operation *product : unsqueeze->getUsers())

@@ -74,7 +74,8 @@ def plan_jobs(args) -> list[dict]:
             spec = common.MODELS[model]
             for text in common.TEXT_FILES:
                 base = {"model": model, "text": text, "positions": "cache", "engine": engine}
-                jobs.append(dict(base, policy="dense", sinks=0, capacity=0, tokens=dense_tokens(engine, args)))
+                if engine == "torch" or model in args.rill_dense_models:
+                    jobs.append(dict(base, policy="dense", sinks=0, capacity=0, tokens=dense_tokens(engine, args)))
                 for capacity in spec.cache_sizes:
                     for policy, sinks in (("window", 0), ("sinks", 4)):
                         job = dict(base, policy=policy, sinks=sinks, capacity=capacity, tokens=args.short_tokens)
@@ -280,6 +281,8 @@ def report(jobs: list[dict], args) -> str:
         capacity = common.MODELS[model].cache_sizes[0]
         for text in common.TEXT_FILES:
             for engine in args.engines:
+                if engine == "rill" and model not in args.rill_ablation_models:
+                    continue
                 cells = []
                 for sinks, positions in ((0, "cache"), (1, "cache"), (2, "cache"), (4, "cache"), (8, "cache"), (4, "original")):
                     job = {"model": model, "text": text, "policy": "window" if sinks == 0 else "sinks", "sinks": sinks,
@@ -363,6 +366,8 @@ def main(argv=None) -> int:
                         help="the same for Rill, whose books-llama-2.8M runs at about 100 tokens/s (reference pipeline)")
     parser.add_argument("--rill-ablation-models", default="stories260K",
                         help="models of Rill's sink-count ablation (default: %(default)s)")
+    parser.add_argument("--rill-dense-models", default="stories260K,stories260K_q8,aidreams260K",
+                        help="models of Rill's dense runs; books-llama-2.8M takes about 11 minutes per text")
     parser.add_argument("--dense-tokens", type=int, default=8193, help="stream length of the dense runs (default: %(default)s)")
     parser.add_argument("--recompute-stride", type=int, default=200,
                         help="the torch peer's recompute scores every N-th target (default: %(default)s)")
@@ -378,6 +383,7 @@ def main(argv=None) -> int:
     args.long_models = [m for m in args.long_models.split(",") if m]
     args.rill_long_models = [m for m in args.rill_long_models.split(",") if m]
     args.rill_ablation_models = [m for m in args.rill_ablation_models.split(",") if m]
+    args.rill_dense_models = [m for m in args.rill_dense_models.split(",") if m]
     args.engines = [e for e in args.engines.split(",") if e]
     unknown = [m for m in args.models if m not in common.MODELS]
     if unknown:

@@ -51,7 +51,6 @@ ABLATION_MODELS = ("stories260K", "books-llama-2.8M")
 SEGMENT = 4096
 # --max-capacity of the quality libraries: the longest dense stream Rill can run.
 RILL_MAX_CAPACITY = 8192
-ENGINE_NAMES = {"torch": "torch peer (eval mode)", "rill": "Rill (rill-run)"}
 
 
 def run_key(job: dict) -> str:
@@ -204,23 +203,31 @@ def load_results(jobs: list[dict]) -> dict:
 
 
 def main_table(jobs: list[dict], results: dict) -> list[str]:
-    lines = ["| model | text | policy | sinks | cache | scored tokens | PPL | PPL last 4096 | engine |",
+    """List one row per configuration and stream, with each engine's perplexity side by side."""
+    lines = ["| model | text | policy | sinks | cache | scored tokens | PPL Rill | PPL torch | PPL last 4096 |",
              "|---|---|---|---|---|---|---|---|---|"]
-    ordered = sorted((job for job in jobs if run_key(job) in results and job["positions"] == "cache"
-                      and job["sinks"] in (0, 4)),
-                     key=lambda job: (list(common.MODELS).index(job["model"]), list(common.TEXT_FILES).index(job["text"]),
-                                      -job["tokens"], job["capacity"], job["policy"], job["engine"] != "rill"))
-    for job in ordered:
-        r = results[run_key(job)]
+    rows = {}
+    for job in jobs:
+        if run_key(job) not in results or job["positions"] != "cache" or job["sinks"] not in (0, 4):
+            continue
+        config = (job["model"], job["text"], job["policy"], job["sinks"], job["capacity"], job["tokens"], job.get("stride", 1))
+        rows.setdefault(config, {})[job["engine"]] = job
+    ordered = sorted(rows, key=lambda c: (list(common.MODELS).index(c[0]), list(common.TEXT_FILES).index(c[1]),
+                                          -c[5], c[4], c[2]))
+    for config in ordered:
+        model, text, policy, sinks, capacity, tokens, stride = config
+        by_engine = rows[config]
+        first = by_engine.get("rill") or by_engine["torch"]
+        r = results[run_key(first)]
         tail = "-"
-        loaded = load_nll(job)
-        if loaded is not None and job["policy"] != "recompute":
+        loaded = load_nll(first)
+        if loaded is not None and policy != "recompute":
             tail = f"{np.exp(loaded[1][-SEGMENT:].mean()):.3f}"
-        cache = "grows" if job["policy"] == "dense" else str(job["capacity"])
-        stride = job.get("stride", 1)
+        cells = [f"{results[run_key(by_engine[engine])]['perplexity']:.3f}" if engine in by_engine else "-"
+                 for engine in ("rill", "torch")]
+        cache = "grows" if policy == "dense" else str(capacity)
         scored = f"{r['scored_tokens']:,}" + (f" (every {stride}th)" if stride > 1 else "")
-        lines.append(f"| {job['model']} | {job['text']} | {job['policy']} | {job['sinks']} | {cache} | {scored} | "
-                     f"{r['perplexity']:.3f} | {tail} | {ENGINE_NAMES[job['engine']]} |")
+        lines.append(f"| {model} | {text} | {policy} | {sinks} | {cache} | {scored} | {cells[0]} | {cells[1]} | {tail} |")
     return lines
 
 

@@ -98,21 +98,35 @@ def rill_unavailable_reason() -> str | None:
     return None
 
 
-def compile_with_rillc(onnx_path: Path, output: Path, timeout: float = 900) -> Path:
-    """Compile an ONNX model with rillc into a shared library, unless it is already there."""
+def compile_with_rillc(onnx_path: Path, output: Path, timeout: float = 1200, extra_args: list[str] = ()) -> Path:
+    """Compile an ONNX model with rillc into a shared library, unless a newer one is already there.
+
+    Delete the library to pick up a new `rillc`: only the ONNX file's time stamp is compared.
+    """
     if output.is_file() and output.stat().st_mtime > onnx_path.stat().st_mtime:
         return output
     output.parent.mkdir(parents=True, exist_ok=True)
-    completed = subprocess.run([find_tool("rillc"), str(onnx_path), "-o", str(output)], capture_output=True, text=True,
-                               timeout=timeout)
+    log(f"compiling {onnx_path} with rillc into {output}")
+    completed = subprocess.run([find_tool("rillc"), str(onnx_path), "-o", str(output), *extra_args],
+                               capture_output=True, text=True, timeout=timeout)
     if completed.returncode != 0:
         raise RuntimeError(f"rillc failed on {onnx_path}: {completed.stderr.strip()[-2000:]}")
     return output
 
 
-def run_json(command: list[str], timeout: float | None = None) -> dict:
+def librill_path() -> Path | None:
+    """Return librill.so: $RILL_LIBRARY, else the one next to the rillc in use (BUILD/lib), or None."""
+    if os.environ.get("RILL_LIBRARY"):
+        return Path(os.environ["RILL_LIBRARY"])
+    rillc = find_tool("rillc")
+    candidate = Path(rillc).resolve().parents[1] / "lib" / "librill.so" if rillc else None
+    return candidate if candidate is not None and candidate.is_file() else None
+
+
+def run_json(command: list[str], timeout: float | None = None, env: dict | None = None) -> dict:
     """Run a command that prints one JSON object on its last stdout line; raise with its stderr on failure."""
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                               env=None if env is None else {**os.environ, **env})
     if completed.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:3])} ... failed (exit {completed.returncode}): {completed.stderr.strip()[-2000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])

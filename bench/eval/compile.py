@@ -15,7 +15,6 @@ Usage: /usr/bin/python3 bench/eval/compile.py [--models NAME,...] [--timeout 900
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shlex
 import subprocess

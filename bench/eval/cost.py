@@ -8,14 +8,16 @@ one configuration, all with the same thread count (`--threads`):
   reference cache in PyTorch eager;
 - ONNX Runtime peer (`bench/peers/ort_stream.js --cost`): the optimum-layout export
   with past_key_values truncated by the driver, on the same ONNX file Rill compiles;
-- Rill (`rill-run perplexity --json` on the library `rillc` builds from that file),
-  skipped with a message when the tools are missing or compilation fails.
+- Rill (`bench/eval/rill_step_cost.py`, which drives librill through
+  `rill.runtime`, on the library `rillc` builds from that file), skipped with a
+  message when the tools are missing or compilation fails.
 
 Sweep 1 (cache size): for each cache size, the peers fill the cache with random
-keys and values (content does not change the work) and time `--measure` steps at
-a full cache; `recompute` re-runs the whole window per token, so it gets fewer
-steps and stops at `--max-recompute`. Rill streams `capacity + --measure` text
-tokens from an empty cache and reports tokens per second over the whole stream.
+keys and values, and Rill feeds random token ids (content does not change the
+work). Each engine then times `--measure` single-token steps at a full cache.
+`recompute` re-runs the whole window per token, so it gets fewer steps and stops
+at `--max-recompute`. Above 512 slots, Rill's recompute step is timed as the
+same work on a reset window session (see rill_step_cost.py).
 Sweep 2 (tokens processed, stories260K only): latency of every step from an
 empty cache over `--curve-tokens` tokens, torch peer, four policies.
 The sinks/recompute speed ratio at cache 4096 is reported per engine and model.
@@ -25,7 +27,7 @@ generated into build/eval/models on first use). Results: build/eval/cost/*.json,
 a Markdown report (build/eval/cost/report.md) and plots under docs/img/.
 
 Usage: /usr/bin/python3 bench/eval/cost.py [--models stories260K,llama_random_100M]
-       [--sizes 256,512,...] [--threads 1] [--skip-ort] [--report-only]
+       [--sizes 256,512,...] [--random-sizes 1024] [--engines torch,ort,rill] [--threads 1] [--report-only]
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
@@ -46,6 +47,7 @@ OUT = common.BUILD / "cost"
 IMG = common.REPO_ROOT / "docs" / "img"
 POLICIES = ("dense", "window", "recompute", "sinks")
 RANDOM_CHECKPOINT = common.BUILD / "models" / "llama_random_100M.bin"
+RILL_DRIVER = Path(__file__).resolve().parent / "rill_step_cost.py"
 
 # (kv_heads, head_dim) per model, which the ONNX Runtime driver needs to build empty caches.
 SHAPES = {"stories260K": (4, 8), "llama_random_100M": (4, 64)}
@@ -70,17 +72,22 @@ def onnx_of(model: str, max_positions: int) -> Path:
     return common.onnx_export(checkpoint_of(model), max_positions)
 
 
-def steps_for(policy: str, size: int, args) -> int:
+def sizes_of(model: str, args) -> list[int]:
+    return args.sizes if model == "stories260K" else args.random_sizes
+
+
+def steps_for(model: str, policy: str, size: int, args) -> int:
+    measure = args.measure if model == "stories260K" else args.random_measure
     if policy != "recompute":
-        return args.measure
-    return max(1, min(args.measure, int(args.measure * 256 / size)))
+        return measure
+    return max(1, min(measure, int(measure * 256 / size)))
 
 
 def torch_cost(model: str, policy: str, size: int, args) -> dict:
     command = [common.PYTHON, str(common.TORCH_PEER), "--mode", "cost", "--json", "--checkpoint", str(checkpoint_of(model)),
                "--policy", policy, "--capacity", str(size), "--sinks", "4", "--threads", str(args.threads),
-               "--measure", str(steps_for(policy, size, args)), "--warmup", "1" if policy == "recompute" else "3"]
-    if policy == "sinks" and size == args.sizes[0]:
+               "--measure", str(steps_for(model, policy, size, args)), "--warmup", "1" if policy == "recompute" else "3"]
+    if policy == "sinks" and size == sizes_of(model, args)[0]:
         command += ["--prefill", "256"]
     return common.run_json(command, timeout=args.timeout)
 
@@ -90,36 +97,30 @@ def ort_cost(model: str, policy: str, size: int, args) -> dict:
     command = ["node", str(common.ORT_PEER), "--cost", "--model", str(onnx_of(model, args.max_positions)),
                "--kv-heads", str(kv_heads), "--head-dim", str(head_dim), "--policy", policy, "--sinks", "4",
                "--capacity", str(size), "--threads", str(args.threads),
-               "--measure", str(steps_for(policy, size, args)), "--warmup", "1" if policy == "recompute" else "3"]
-    if policy == "sinks" and size == args.sizes[0]:
+               "--measure", str(steps_for(model, policy, size, args)), "--warmup", "1" if policy == "recompute" else "3"]
+    if policy == "sinks" and size == sizes_of(model, args)[0]:
         command += ["--prefill", "256"]
     return common.run_json(command, timeout=args.timeout)
 
 
+def rill_library(model: str, args) -> Path:
+    """Compile the model's export once, with room for the dense runs' extra slots."""
+    max_capacity = max(sizes_of(model, args)) + 64
+    return common.compile_with_rillc(onnx_of(model, args.max_positions),
+                                     common.BUILD / "rill" / f"{model}_p{args.max_positions}_c{max_capacity}.so",
+                                     extra_args=["--max-capacity", str(max_capacity)])
+
+
 def rill_cost(model: str, policy: str, size: int, args) -> dict:
-    if policy == "recompute" and size > 512:
-        # From an empty cache, recompute streams cost O(size^2) token passes before the cache is full.
-        raise RuntimeError("recompute above cache 512 is not run through rill-run (quadratic fill)")
-    library = common.compile_with_rillc(onnx_of(model, args.max_positions), common.BUILD / "rill" / f"{model}.so")
-    tokenizer = common.MODELS["stories260K"].tokenizer
-    tokens = size + steps_for(policy, size, args)
-    command = [common.find_tool("rill-run"), "perplexity", "--json", "--model", str(library), "--policy", policy,
-               "--capacity", str(size), "--threads", str(args.threads), "--max-tokens", str(tokens)]
-    if model == "stories260K":
-        command += ["--tokenizer", str(tokenizer), str(common.TEXT_FILES["tinystories"])]
-    else:
-        # The random model has no tokenizer: feed token ids (all below 512, valid in a 32000 vocabulary).
-        ids = common.token_ids(tokenizer, "tinystories")[:tokens]
-        id_file = common.BUILD / "tokens" / f"ids_{tokens}.txt"
-        id_file.write_text(" ".join(str(i) for i in ids))
-        command += ["--input-format", "ids", str(id_file)]
-    if policy == "sinks":
-        command += ["--sinks", "4"]
-    result = common.run_json(command, timeout=args.timeout)
-    if "tokens_per_second" in result:
-        result["latency_ms_median"] = 1e3 / result["tokens_per_second"]
-    result["note"] = f"stream of {tokens} tokens from an empty cache"
-    return result
+    command = [common.PYTHON, str(RILL_DRIVER), "--json", "--model", str(rill_library(model, args)), "--policy", policy,
+               "--capacity", str(size), "--sinks", "4", "--threads", str(args.threads),
+               "--measure", str(steps_for(model, policy, size, args)), "--warmup", "1" if policy == "recompute" else "3"]
+    if policy == "sinks" and size == sizes_of(model, args)[0]:
+        command += ["--prefill", "256"]
+    library = common.librill_path()
+    if library is None:
+        raise RuntimeError("librill.so not found next to rillc; set $RILL_LIBRARY")
+    return common.run_json(command, timeout=args.timeout, env={"RILL_LIBRARY": str(library), "OMP_NUM_THREADS": str(args.threads)})
 
 
 ENGINES = {"torch": torch_cost, "ort": ort_cost, "rill": rill_cost}
@@ -168,12 +169,13 @@ def report(args, rill_reason: str | None) -> str:
     if rill_reason:
         lines += [f"Rill rows skipped: {rill_reason}.", ""]
     for model in args.models:
-        lines += [f"**{model}**", "", "| engine | policy | " + " | ".join(str(s) for s in args.sizes) + " |",
-                  "|---|---|" + "---|" * len(args.sizes)]
+        sizes = sizes_of(model, args)
+        lines += [f"**{model}**", "", "| engine | policy | " + " | ".join(str(s) for s in sizes) + " |",
+                  "|---|---|" + "---|" * len(sizes)]
         for engine in ENGINES:
             for policy in POLICIES:
                 cells = []
-                for size in args.sizes:
+                for size in sizes:
                     match = [r for r in results if r["engine"] == engine and r["model"] == model
                              and r["policy"] == policy and r["capacity"] == size]
                     if match and "latency_ms_median" in match[0]:
@@ -184,13 +186,17 @@ def report(args, rill_reason: str | None) -> str:
                 if any(c != "-" for c in cells):
                     lines.append(f"| {engine} | {policy} | " + " | ".join(cells) + " |")
         lines.append("")
-    lines += ["Sinks against recompute at cache 4096 (recompute ms / sinks ms):", ""]
+    lines += rill_against_peers(args, results)
+    lines += ["Sinks against recompute at cache 4096, or the 100M model's largest recompute size "
+              "(recompute ms / sinks ms):", ""]
     for model in args.models:
+        recompute_sizes = [size for size in sizes_of(model, args) if size <= args.max_recompute]
+        size = 4096 if 4096 in recompute_sizes else max(recompute_sizes, default=0)
         for engine in ENGINES:
-            pick = {r["policy"]: r for r in results if r["engine"] == engine and r["model"] == model and r["capacity"] == 4096}
+            pick = {r["policy"]: r for r in results if r["engine"] == engine and r["model"] == model and r["capacity"] == size}
             if "sinks" in pick and "recompute" in pick:
                 ratio = pick["recompute"]["latency_ms_median"] / pick["sinks"]["latency_ms_median"]
-                lines.append(f"- {model}, {engine}: {pick['recompute']['latency_ms_median']:.1f} / "
+                lines.append(f"- {model}, cache {size}, {engine}: {pick['recompute']['latency_ms_median']:.1f} / "
                              f"{pick['sinks']['latency_ms_median']:.2f} ms = {ratio:.1f}x")
     prefill = [r for r in results if "prefill_tokens_per_second" in r]
     if prefill:
@@ -205,6 +211,28 @@ def report(args, rill_reason: str | None) -> str:
         for policy, r in curves.items():
             lines.append(f"- {policy}: {r['latency_curve'][0][1]:.2f} -> {r['latency_curve'][-1][1]:.2f}")
     return "\n".join(lines) + "\n"
+
+
+def rill_against_peers(args, results: list[dict]) -> list[str]:
+    """List, per model, policy and size, the faster peer's median ms per token divided by Rill's."""
+    lines = ["Faster peer's ms per token / Rill's (above 1: Rill is faster):", ""]
+    for model in args.models:
+        sizes = sizes_of(model, args)
+        lines += [f"**{model}**", "", "| policy | " + " | ".join(str(s) for s in sizes) + " |",
+                  "|---|" + "---|" * len(sizes)]
+        for policy in POLICIES:
+            cells = []
+            for size in sizes:
+                latency = {r["engine"]: r["latency_ms_median"] for r in results if r["model"] == model
+                           and r["policy"] == policy and r["capacity"] == size and "latency_ms_median" in r}
+                peers = [latency[engine] for engine in ("torch", "ort") if engine in latency]
+                if "rill" in latency and peers:
+                    cells.append(f"{min(peers) / latency['rill']:.2f}")
+                else:
+                    cells.append("-")
+            lines.append(f"| {policy} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines
 
 
 def plot(args) -> list[Path]:
@@ -260,19 +288,24 @@ def plot(args) -> list[Path]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Per-token latency and peak memory per cache policy and engine.")
     parser.add_argument("--models", default="stories260K,llama_random_100M", help="comma-separated: stories260K, llama_random_100M")
-    parser.add_argument("--sizes", default="256,512,1024,2048,4096,8192", help="cache sizes in tokens")
+    parser.add_argument("--sizes", default="256,512,1024,2048,4096,8192", help="cache sizes in tokens of stories260K")
+    parser.add_argument("--random-sizes", default="1024", help="cache sizes in tokens of the 100M model (default: %(default)s)")
+    parser.add_argument("--random-measure", type=int, default=10,
+                        help="timed steps per configuration of the 100M model (default: %(default)s)")
     parser.add_argument("--engines", default="torch,ort,rill", help="comma-separated: torch, ort, rill")
     parser.add_argument("--threads", type=int, default=1, help="threads of every engine (default: %(default)s)")
     parser.add_argument("--measure", type=int, default=20, help="timed steps per configuration (default: %(default)s)")
     parser.add_argument("--max-recompute", type=int, default=4096, help="largest cache size that runs recompute")
     parser.add_argument("--max-positions", type=int, default=8192, help="RoPE table rows of the ONNX exports")
     parser.add_argument("--curve-tokens", type=int, default=1500, help="stream length of the tokens-processed sweep")
-    parser.add_argument("--curve-policies", default=",".join(POLICIES), help="policies of the tokens-processed sweep")
+    parser.add_argument("--curve-policies", default="dense,window,sinks",
+                        help="policies of the tokens-processed sweep; recompute, about 0.8 s per torch step at cache 256, is left out")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per configuration before it is skipped")
     parser.add_argument("--report-only", action="store_true", help="write the report and plots from finished runs")
     args = parser.parse_args(argv)
     args.models = args.models.split(",")
     args.sizes = [int(s) for s in args.sizes.split(",")]
+    args.random_sizes = [int(s) for s in args.random_sizes.split(",")]
     args.curve_policies = [p for p in args.curve_policies.split(",") if p]
     engines = args.engines.split(",")
 
@@ -285,7 +318,7 @@ def main(argv=None) -> int:
         if "stories260K" in args.models:
             curve(args)
         for model in args.models:
-            for size in args.sizes:
+            for size in sizes_of(model, args):
                 for policy in POLICIES:
                     if policy == "recompute" and size > args.max_recompute:
                         continue

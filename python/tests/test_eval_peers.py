@@ -7,13 +7,17 @@ stream the first 150 tokens of the TinyStories text through stories260K at
 capacity 32. Their mean NLL must equal `rill.models.llama2c.streaming_logits`
 within float32 noise, except where a peer differs by design: the ONNX Runtime
 peer keeps sinks at their original positions, so it is compared with the torch
-peer's `--sink-positions original` ablation instead.
+peer's `--sink-positions original` ablation instead. Rill itself (`rillc` and
+`rill-run` from $RILL_BUILD_DIR/bin, default build/) must give the same NLL per
+target as the reference for all four policies on one compiled library; those
+tests are skipped when the tools are not built.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +35,8 @@ CHECKPOINT = REPO_ROOT / "data" / "checkpoints" / "stories260K.bin"
 TOKENIZER = REPO_ROOT / "data" / "checkpoints" / "tok512.bin"
 TEXT = REPO_ROOT / "data" / "text" / "tinystories_valid_head.txt"
 ORT_DRIVER = REPO_ROOT / "bench" / "peers" / "ort_stream.js"
+RILL_BIN = Path(os.environ.get("RILL_BUILD_DIR", REPO_ROOT / "build")) / "bin"
+STORIES_ONNX = REPO_ROOT / "data" / "onnx" / "stories260K" / "model.onnx"
 TOKENS = 150
 CAPACITY = 32
 SINKS = 4
@@ -138,3 +144,32 @@ def test_ort_sinks_keep_original_positions(setup, ort_model, reference_nll):
     assert abs(measured - original) < TOLERANCE
     # Truncation is not StreamingLLM: the in-cache re-rotation gives another NLL.
     assert abs(measured - reference_nll["sinks"].mean()) > 10 * TOLERANCE
+
+
+@pytest.fixture(scope="module")
+def rill_library(tmp_path_factory):
+    missing = [tool for tool in ("rillc", "rill-run") if not (RILL_BIN / tool).is_file()]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not built under {RILL_BIN}")
+    library = tmp_path_factory.mktemp("rill_peer") / "stories260K.so"
+    completed = subprocess.run([str(RILL_BIN / "rillc"), str(STORIES_ONNX), "-o", str(library)],
+                               capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr
+    return library
+
+
+@pytest.mark.parametrize("policy,sinks", CASES)
+def test_rill_run_matches_reference(setup, reference_nll, rill_library, tmp_path, policy, sinks):
+    _, _, tokens = setup
+    token_file = tmp_path / "tokens.txt"
+    token_file.write_text(" ".join(str(t) for t in tokens))
+    csv = tmp_path / "nll.csv"
+    capacity = CAPACITY if policy != "dense" else len(tokens)
+    command = [str(RILL_BIN / "rill-run"), "perplexity", "--json", "--model", str(rill_library), "--input-format", "ids",
+               "--policy", policy, "--sinks", str(sinks), "--capacity", str(capacity), "--threads", "1",
+               "--csv", str(csv), "--segment", "1", str(token_file)]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    nll = np.loadtxt(csv, delimiter=",", skiprows=1, usecols=2)
+    assert nll.shape == reference_nll[policy].shape
+    assert np.abs(nll - reference_nll[policy]).max() < TOLERANCE

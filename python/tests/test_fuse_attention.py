@@ -1,12 +1,14 @@
 # ===- tests/test_fuse_attention.py - rill-fuse-attention on ONNX models -=== #
-"""Numerics of rill-fuse-attention on the ONNX test models.
+"""Numerics of rill-fuse-attention on the ONNX test models and on exported one-layer blocks.
 
 Each model is imported with `rill-translate --import-onnx`, fused with
 `rill-opt --rill-fuse-attention`, and run with `rill-exec` before and after
 fusion on the inputs of its `golden.npz`. The fused graph must contain the
 expected number of rill.attention and rill.rotary ops, and its outputs must
 match both the golden outputs and the unfused run to a max abs difference
-of 1e-4. The binaries come from $RILL_BUILD_DIR/bin (default
+of 1e-4. The one-layer blocks from `rill.export.fusion_models` cover each
+RoPE and key/value repetition form; their fused and unfused outputs are
+compared with ONNX Runtime on the same model. The binaries come from $RILL_BUILD_DIR/bin (default
 build/bin in the checkout); the tests skip when one of them is missing.
 """
 
@@ -120,3 +122,93 @@ def test_fused_matches_unfused(fused_model):
     for name in fused.files:
         difference = np.abs(fused[name] - unfused[name]).max()
         assert difference < TOLERANCE, f"{fused_model['name']} {name}: max abs diff {difference:.3e}"
+
+
+# ---------------------------------------------------------------------------
+# One-layer blocks exported by rill.export.fusion_models, checked against ONNX
+# Runtime: each RoPE form and each key/value repetition form.
+# ---------------------------------------------------------------------------
+
+from rill import ort  # noqa: E402
+from rill.export import fusion_models  # noqa: E402
+
+# Case id, BlockConfig arguments, expected rill.rotary attributes (a regex the
+# attribute dictionary must match), whether the op reads tables, and the
+# expected key head count of rill.attention (2 when grouped-query repetition is
+# removed, 4 when it stays).
+BLOCKS = [
+    ("half_tables_expand", dict(rope="half_tables"), r"\{rotary_dim = 8 : i64\}", True, 2),
+    ("half_computed", dict(rope="half_computed"), r"\{rotary_dim = 8 : i64\}", False, 2),
+    ("half_computed_theta", dict(rope="half_computed", theta=500000.0),
+     r"\{rotary_dim = 8 : i64, theta = 5\.000000e\+05 : f64\}", False, 2),
+    ("interleaved_tables", dict(rope="interleaved_tables"), r"\{interleaved, rotary_dim = 8 : i64\}", True, 2),
+    ("interleaved_computed", dict(rope="interleaved_computed"), r"\{interleaved, rotary_dim = 8 : i64\}", False, 2),
+    ("interleaved_strided", dict(rope="interleaved_computed", pairs="strided"),
+     r"\{interleaved, rotary_dim = 8 : i64\}", False, 2),
+    ("partial_half_computed", dict(rope="half_computed", rotary_dim=4), r"\{rotary_dim = 4 : i64\}", False, 2),
+    ("partial_interleaved_tables", dict(rope="interleaved_tables", rotary_dim=4),
+     r"\{interleaved, rotary_dim = 4 : i64\}", True, 2),
+    ("tile", dict(rope="half_tables", repeat="tile"), r"\{rotary_dim = 8 : i64\}", True, 2),
+    ("tile_heads_single_kv", dict(rope="half_tables", repeat="tile_heads", kv_heads=1),
+     r"\{rotary_dim = 8 : i64\}", True, 1),
+    ("tile_heads_cyclic_stays", dict(rope="half_tables", repeat="tile_heads"), r"\{rotary_dim = 8 : i64\}", True, 4),
+]
+
+
+@pytest.fixture(scope="module", params=BLOCKS, ids=[block[0] for block in BLOCKS])
+def fused_block(request, tmp_path_factory):
+    """Exports one block, fuses it and runs it fused, unfused and in ONNX Runtime."""
+    name, arguments, rotary_attributes, uses_tables, key_heads = request.param
+    if not ort.available():
+        pytest.skip(f"ONNX Runtime is not available: {ort.unavailable_reason()}")
+    work = tmp_path_factory.mktemp(name)
+    model, inputs = fusion_models.export_block(fusion_models.BlockConfig(**arguments), seed=7)
+    model_path = work / "model.onnx"
+    model_path.write_bytes(model.SerializeToString())
+    np.savez(work / "inputs.npz", **inputs)
+
+    imported = work / "imported.mlir"
+    fused = work / "fused.mlir"
+    run_tool(TOOLS["rill-translate"], "--import-onnx", model_path, "-o", imported)
+    remarks = run_tool(TOOLS["rill-opt"], "--rill-fuse-attention", imported, "-o", fused).stderr
+
+    outputs = {}
+    for variant, module in (("unfused", imported), ("fused", fused)):
+        result_file = work / f"{variant}.npz"
+        run_tool(TOOLS["rill-exec"], module, "--entry", "attention_block", "--inputs", work / "inputs.npz",
+                 "--outputs", result_file)
+        outputs[variant] = np.load(result_file)["output"]
+    outputs["ort"] = ort.run(model_path, inputs)["output"]
+    return {
+        "name": name,
+        "ir": fused.read_text(),
+        "remarks": remarks,
+        "outputs": outputs,
+        "rotary_attributes": rotary_attributes,
+        "uses_tables": uses_tables,
+        "key_heads": key_heads,
+    }
+
+
+def test_block_fuses_rotary(fused_block):
+    rotaries = re.findall(r"= rill\.rotary (.*)", fused_block["ir"])
+    assert len(rotaries) == 2, fused_block["remarks"]
+    for rotary in rotaries:
+        assert re.search(fused_block["rotary_attributes"], rotary), rotary
+        assert ("tables(" in rotary) == fused_block["uses_tables"], rotary
+    assert "math.cos" not in fused_block["ir"]
+    assert "RoPE fusion missed" not in fused_block["remarks"]
+
+
+def test_block_fuses_attention_heads(fused_block):
+    attentions = re.findall(r"= rill\.attention .* : tensor<(\d+)x(\d+)x\d+x\d+xf32>, tensor<\d+x(\d+)x", fused_block["ir"])
+    assert len(attentions) == 1
+    _, query_heads, key_heads = attentions[0]
+    assert int(query_heads) == 4
+    assert int(key_heads) == fused_block["key_heads"]
+
+
+@pytest.mark.parametrize("variant", ["fused", "unfused"])
+def test_block_matches_onnx_runtime(fused_block, variant):
+    difference = np.abs(fused_block["outputs"][variant] - fused_block["outputs"]["ort"]).max()
+    assert difference < TOLERANCE, f"{fused_block['name']} {variant}: max abs diff {difference:.3e}"

@@ -541,10 +541,101 @@ static Value stripConstantFactor(Value value, double &scale) {
   return value;
 }
 
+/// Returns the source of a chain of identity copies of `value` (an Expand
+/// to an all-ones shape imports as one), or `value` itself.
+static Value skipIdentityCopies(Value value) {
+  while (auto copy = value.getDefiningOp<linalg::GenericOp>()) {
+    if (!isElementwise(copy) || copy.getNumDpsInputs() != 1 ||
+        !copy.getIndexingMapsArray()[0].isIdentity() ||
+        copy.getDpsInputs()[0].getType() != value.getType())
+      break;
+    auto yield = cast<linalg::YieldOp>(copy.getBody()->getTerminator());
+    if (yield.getOperand(0) != copy.getBody()->getArgument(0))
+      break;
+    value = copy.getDpsInputs()[0];
+  }
+  return value;
+}
+
+namespace {
+
+/// A Tile: `value[i] = source[i mod size(source)]`, which repeats the
+/// source `repeats[d]` times along dimension `d`.
+struct TileMatch {
+  Value source;
+  SmallVector<int64_t> repeats;
+};
+
+} // namespace
+
+/// Matches a Tile as the importer lowers it: a generic without inputs that
+/// yields `tensor.extract source[index(0) mod s0, ...]`. A dimension whose
+/// sizes are dynamic counts as not repeated only when the output size is
+/// the divisor `s_d` itself.
+static std::optional<TileMatch> matchTile(Value value) {
+  auto tile = value.getDefiningOp<linalg::GenericOp>();
+  if (!isElementwise(tile) || tile.getNumDpsInputs() != 0)
+    return std::nullopt;
+  auto extract = dyn_cast_or_null<tensor::ExtractOp>(getYieldedOp(tile));
+  if (!extract || extract.getTensor().getParentBlock() == tile.getBody())
+    return std::nullopt;
+  Value source = extract.getTensor();
+  auto sourceType = cast<RankedTensorType>(source.getType());
+  auto resultType = cast<RankedTensorType>(value.getType());
+  if (sourceType.getRank() != resultType.getRank() ||
+      static_cast<int64_t>(extract.getIndices().size()) != sourceType.getRank())
+    return std::nullopt;
+  auto empty = tile.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>();
+
+  TileMatch match{source, {}};
+  for (auto [dim, index] : llvm::enumerate(extract.getIndices())) {
+    auto remainder = index.getDefiningOp<arith::RemUIOp>();
+    auto loop = remainder ? remainder.getLhs().getDefiningOp<linalg::IndexOp>()
+                          : linalg::IndexOp();
+    if (!loop || loop.getDim() != dim)
+      return std::nullopt;
+    int64_t sourceSize = sourceType.getDimSize(dim);
+    int64_t resultSize = resultType.getDimSize(dim);
+    if (!ShapedType::isDynamic(sourceSize) &&
+        !ShapedType::isDynamic(resultSize)) {
+      if (getConstantIntValue(remainder.getRhs()) != sourceSize ||
+          resultSize % sourceSize != 0)
+        return std::nullopt;
+      match.repeats.push_back(resultSize / sourceSize);
+      continue;
+    }
+    if (!empty || !ShapedType::isDynamic(resultSize) ||
+        empty.getDynamicSize(dim) != remainder.getRhs())
+      return std::nullopt;
+    match.repeats.push_back(1);
+  }
+  return match;
+}
+
 /// Returns the un-repeated `[B, Hkv, T, D]` tensor behind a grouped-query
-/// repetition `reshape(broadcast(expand_shape(x)))` of `value`
-/// `[B, Hkv * n, T, D]`, or `value` itself.
+/// repetition of `value` `[B, Hkv * n, T, D]`, or `value` itself. Two forms
+/// are recognised:
+///
+/// - `reshape(r(expand_shape(x)))` with `r` a broadcast (Expand) or a Tile
+///   from `[B, Hkv, 1, T, D]` to `[B, Hkv, n, T, D]`, which is what torch
+///   exports for `repeat_kv` and for `x[:, :, None].repeat(1, 1, n, 1, 1)`;
+/// - a Tile of the head axis of a single key/value head (`x.repeat(1, n, 1,
+///   1)` with Hkv = 1).
+///
+/// A Tile of the head axis with Hkv > 1 repeats the heads as a cycle (query
+/// head h reads key head h mod Hkv), which is no grouped-query pattern, so
+/// it stays.
 static Value stripHeadRepetition(Value value) {
+  auto resultType = cast<ShapedType>(value.getType());
+  if (resultType.getRank() != 4)
+    return value;
+  if (std::optional<TileMatch> tile = matchTile(value)) {
+    bool singleHead =
+        cast<ShapedType>(tile->source.getType()).getDimSize(1) == 1 &&
+        tile->repeats[0] == 1 && tile->repeats[2] == 1 && tile->repeats[3] == 1;
+    return singleHead ? skipIdentityCopies(tile->source) : value;
+  }
+
   Value merged;
   if (auto reshape = value.getDefiningOp<tensor::ReshapeOp>())
     merged = reshape.getSource();
@@ -556,23 +647,30 @@ static Value stripHeadRepetition(Value value) {
   if (!merged)
     return value;
 
+  Value unsqueezed;
   auto broadcast = merged.getDefiningOp<linalg::GenericOp>();
-  if (!isElementwise(broadcast) || broadcast.getNumDpsInputs() != 1 ||
-      broadcast.getNumLoops() != 5)
-    return value;
-  auto yield = cast<linalg::YieldOp>(broadcast.getBody()->getTerminator());
-  if (yield.getOperand(0) != broadcast.getBody()->getArgument(0))
-    return value;
-  MLIRContext *context = broadcast.getContext();
-  AffineExpr b, g, r, t, d;
-  bindDims(context, b, g, r, t, d);
-  AffineMap expected = AffineMap::get(
-      5, 0, {b, g, getAffineConstantExpr(0, context), t, d}, context);
-  if (broadcast.getIndexingMapsArray()[0] != expected)
+  if (std::optional<TileMatch> tile = matchTile(merged)) {
+    if (tile->repeats.size() == 5 && tile->repeats[0] == 1 &&
+        tile->repeats[1] == 1 && tile->repeats[3] == 1 &&
+        tile->repeats[4] == 1 &&
+        cast<ShapedType>(tile->source.getType()).getDimSize(2) == 1)
+      unsqueezed = skipIdentityCopies(tile->source);
+  } else if (isElementwise(broadcast) && broadcast.getNumDpsInputs() == 1 &&
+             broadcast.getNumLoops() == 5) {
+    auto yield = cast<linalg::YieldOp>(broadcast.getBody()->getTerminator());
+    MLIRContext *context = broadcast.getContext();
+    AffineExpr b, g, r, t, d;
+    bindDims(context, b, g, r, t, d);
+    AffineMap expected = AffineMap::get(
+        5, 0, {b, g, getAffineConstantExpr(0, context), t, d}, context);
+    if (yield.getOperand(0) == broadcast.getBody()->getArgument(0) &&
+        broadcast.getIndexingMapsArray()[0] == expected)
+      unsqueezed = broadcast.getDpsInputs()[0];
+  }
+  if (!unsqueezed)
     return value;
 
-  auto expand =
-      broadcast.getDpsInputs()[0].getDefiningOp<tensor::ExpandShapeOp>();
+  auto expand = unsqueezed.getDefiningOp<tensor::ExpandShapeOp>();
   if (!expand || expand.getReassociationIndices() !=
                      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4}})
     return value;
@@ -580,10 +678,8 @@ static Value stripHeadRepetition(Value value) {
   // NOTE: a tensor.reshape only gives a target shape at run time; the
   // merged result is taken to be [B, Hkv * n, T, D] because the source is
   // [B, Hkv, n, T, D] and the result has rank 4 with the same element count.
-  auto resultType = cast<ShapedType>(value.getType());
   auto repeatedType = cast<ShapedType>(merged.getType());
-  if (resultType.getRank() != 4 ||
-      ShapedType::isDynamic(repeatedType.getDimSize(1)) ||
+  if (ShapedType::isDynamic(repeatedType.getDimSize(1)) ||
       ShapedType::isDynamic(repeatedType.getDimSize(2)) ||
       resultType.getDimSize(1) !=
           repeatedType.getDimSize(1) * repeatedType.getDimSize(2))
@@ -893,21 +989,6 @@ struct FuseAttentionPattern : OpRewritePattern<linalg::GenericOp> {
   FuseAttentionOptions options;
 };
 
-/// Records the first match-failure reason reported through a rewriter.
-struct FailureReasonListener : RewriterBase::Listener {
-  void
-  notifyMatchFailure(Location loc,
-                     function_ref<void(Diagnostic &)> reasonCallback) override {
-    if (!reason.empty())
-      return;
-    Diagnostic diagnostic(loc, DiagnosticSeverity::Remark);
-    reasonCallback(diagnostic);
-    reason = diagnostic.str();
-  }
-
-  std::string reason;
-};
-
 /// Returns true if `op` looks like the end of an attention layer that did
 /// not fuse: a 5-loop contraction whose first input is softmax weights.
 static bool isMissedAttention(linalg::GenericOp op) {
@@ -946,8 +1027,11 @@ struct RillFuseAttentionPass
             applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();
 
-    if (remarks)
+    if (remarks) {
       emitMissedFusionRemarks(options);
+      if (fuseRotary)
+        emitMissedRotaryRemarks(getOperation());
+    }
 
     getOperation()->walk([&](Operation *op) {
       if (isa<AttentionOp>(op))

@@ -4,7 +4,8 @@
 // boolean tensors symbolically as linear functions of the loop indices of
 // the attention scores [B, H, Tq, Tk], so that a mask built from Range,
 // comparisons, slices of lower-triangular constants and broadcasts can be
-// recognised as a causal or sliding-window predicate on positions.
+// recognised as a causal or sliding-window predicate on positions. Also
+// declares the remark helpers that the pass shares with the RoPE patterns.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +13,7 @@
 #define RILL_LIB_DIALECT_RILL_TRANSFORMS_FUSEMASKANALYSIS_H
 
 #include "mlir/IR/AffineMap.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Value.h"
 #include "mlir/Support/LLVM.h"
 
@@ -85,6 +87,28 @@ FailureOr<PositionBounds> negateBounds(const PositionBounds &bounds);
 /// depends on, searching at most a few hundred producers, or an empty
 /// string when it depends on none.
 StringRef findRuntimeInputName(Value value);
+
+/// Records the first match-failure reason reported through a rewriter, so
+/// that a missed fusion can be explained in a remark.
+struct FailureReasonListener : RewriterBase::Listener {
+  void
+  notifyMatchFailure(Location loc,
+                     function_ref<void(Diagnostic &)> reasonCallback) override {
+    if (!reason.empty())
+      return;
+    Diagnostic diagnostic(loc, DiagnosticSeverity::Remark);
+    reasonCallback(diagnostic);
+    reason = diagnostic.str();
+  }
+
+  std::string reason;
+};
+
+/// Emits "RoPE fusion missed because ..." on the root of every RoPE
+/// subgraph under `root` whose cos is still computed by math.cos, with the
+/// first precondition that failed (such as inverse frequencies that no
+/// theta generates). Subgraphs with gathered tables get no remark.
+void emitMissedRotaryRemarks(Operation *root);
 
 } // namespace mlir::rill::fusion
 

@@ -16,8 +16,8 @@
 // The accumulators are loop-carried vectors, so they live in registers, and
 // each reduction step costs one scalar broadcast per row and one vector
 // load per column vector. Row remainders run the same block one row at a
-// time; the column remainder, known at compile time, uses masked loads and
-// stores on its last vector.
+// time. The column remainder is known at compile time, and its last vector
+// is loaded and stored under a mask.
 //
 // The schedule was first written with upstream tiling, vectorization and
 // vector lowering patterns; the greedy driver did not terminate on those

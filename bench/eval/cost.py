@@ -94,7 +94,10 @@ def torch_cost(model: str, policy: str, size: int, args) -> dict:
 
 def ort_cost(model: str, policy: str, size: int, args) -> dict:
     kv_heads, head_dim = SHAPES[model]
-    command = ["node", str(common.ORT_PEER), "--cost", "--model", str(onnx_of(model, args.max_positions)),
+    # The peer feeds stream positions, so the export's RoPE table must cover the
+    # cache plus the timed steps: cache 8192 needs a longer table than --max-positions.
+    positions = max(args.max_positions, size + 64)
+    command = ["node", str(common.ORT_PEER), "--cost", "--model", str(onnx_of(model, positions)),
                "--kv-heads", str(kv_heads), "--head-dim", str(head_dim), "--policy", policy, "--sinks", "4",
                "--capacity", str(size), "--threads", str(args.threads),
                "--measure", str(steps_for(model, policy, size, args)), "--warmup", "1" if policy == "recompute" else "3"]

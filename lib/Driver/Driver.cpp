@@ -79,6 +79,11 @@ llvm::Error checkOptions(const DriverOptions &options, MLIRContext &context,
     return makeError("invalid --threads " + std::to_string(options.threads) +
                      " (expected 0 for the OpenMP default or a positive "
                      "count)");
+  if (!options.positionPolicy.empty() &&
+      options.positionPolicy != "rotary" &&
+      options.positionPolicy != "clamped-absolute")
+    return makeError("invalid --position-policy '" + options.positionPolicy +
+                     "' (expected rotary or clamped-absolute)");
   if (options.maxCapacity < 0)
     return makeError("invalid --max-capacity " +
                      std::to_string(options.maxCapacity) +
@@ -345,7 +350,11 @@ llvm::Error mlir::rill::compileModel(const DriverOptions &options) {
     maskOptions.pattern = options.maskPattern;
     graphPasses.addPass(createRillSetMaskPass(maskOptions));
   }
-  if (streaming && !addPassIfRegistered(graphPasses, "rill-streamify", ""))
+  std::string streamifyOptions;
+  if (!options.positionPolicy.empty())
+    streamifyOptions = "position-policy=" + options.positionPolicy;
+  if (streaming &&
+      !addPassIfRegistered(graphPasses, "rill-streamify", streamifyOptions))
     return makeError("cannot add rill-streamify to the pipeline");
   if (failed(graphPasses.run(*module)))
     return makeError("the Rill graph passes failed on '" + options.inputPath +

@@ -129,3 +129,42 @@ def test_other_block_sizes(options):
 def test_empty_rows():
     actual, expected = _run(CPU, 1, 0, 8, 16, bias=False)
     assert actual.shape == (1, 0, 16)
+
+
+STRIDED_SOURCE = """
+func.func @strided(%x: tensor<?x?x32xf32>, %w: tensor<16x40xf32>) -> tensor<?x?x20xf32>
+    attributes {llvm.emit_c_interface} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %batch = tensor.dim %x, %c0 : tensor<?x?x32xf32>
+  %rows = tensor.dim %x, %c1 : tensor<?x?x32xf32>
+  %xs = tensor.extract_slice %x[0, 0, 0] [%batch, %rows, 16] [1, 1, 2]
+      : tensor<?x?x32xf32> to tensor<?x?x16xf32>
+  %ws = tensor.extract_slice %w[0, 1] [16, 20] [1, 2] : tensor<16x40xf32> to tensor<16x20xf32>
+  %e = tensor.empty(%batch, %rows) : tensor<?x?x20xf32>
+  %z = arith.constant 0.0 : f32
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<?x?x20xf32>) -> tensor<?x?x20xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>,
+                                        affine_map<(b, m, n, k) -> (k, n)>,
+                                        affine_map<(b, m, n, k) -> (b, m, n)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%xs, %ws : tensor<?x?x16xf32>, tensor<16x20xf32>) outs(%f : tensor<?x?x20xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x?x20xf32>
+  return %r : tensor<?x?x20xf32>
+}
+"""
+
+
+def test_strided_slice_operands():
+    """Operands read through slices with steps (ONNX Slice with steps = 2)
+    are copied to plain buffers first."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 7, 32)).astype(np.float32)
+    w = rng.standard_normal((16, 40)).astype(np.float32)
+    kernel = aot.Kernel(aot.compile_mlir(STRIDED_SOURCE, CPU), "strided", result_rank=3)
+    expected = x[:, :, ::2].astype(np.float64) @ w[:, 1::2].astype(np.float64)
+    _check(kernel(x, w), expected)

@@ -139,7 +139,7 @@ def compiled(tmp_path_factory):
     return get
 
 
-@pytest.mark.parametrize("pipeline", ["reference"])
+@pytest.mark.parametrize("pipeline", ["reference", "cpu"])
 @pytest.mark.parametrize("name", MODELS)
 def test_outputs_match_golden(compiled, name, pipeline):
     model = CompiledModel(compiled(name, pipeline))

@@ -12,6 +12,9 @@
 // RUN: not rillc %rill_src_root/data/onnx/gqa_tiny/model.onnx --policy=lru -o %t.so 2>&1 | FileCheck %s --check-prefix=POLICY
 // POLICY: rillc: error: invalid --policy 'lru' (expected dense, window, recompute or sinks)
 
+// RUN: not rillc %rill_src_root/data/onnx/gqa_tiny/model.onnx --position-policy=learned -o %t.so 2>&1 | FileCheck %s --check-prefix=POSITION
+// POSITION: rillc: error: invalid --position-policy 'learned' (expected rotary or clamped-absolute)
+
 // RUN: not rillc %t.does-not-exist.onnx 2>&1 | FileCheck %s --check-prefix=MISSING
 // MISSING: rillc: error: cannot open '{{.*}}does-not-exist.onnx': no such file; pass the path of an .onnx model
 
@@ -24,4 +27,5 @@
 // HELP: --max-capacity=<slots>
 // HELP: --pipeline=<name>
 // HELP: --policy=<name>
+// HELP: --position-policy=<name>
 // HELP: --threads=<count>

@@ -54,6 +54,10 @@ public:
     Error error = model_.load(options.model);
     if (!error.ok())
       fail(error.message() + " (option --model)");
+    if (!model_.metadata().is_streaming)
+      fail("model '" + options.model +
+           "' is not a streaming library (compiled with --no-streaming, or from a graph without a KV cache); "
+           "recompile it with rillc from an ONNX export with past_key_values (option --model)");
     vocab_ = model_.metadata().vocab_size;
     if (tokenizer_ && tokenizer_.vocabSize() != vocab_)
       fail("tokenizer '" + options.tokenizer + "' has " + std::to_string(tokenizer_.vocabSize()) +

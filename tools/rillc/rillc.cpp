@@ -60,6 +60,14 @@ static cl::opt<bool> streaming(
              "function (the default when rill-streamify is built in)"),
     cl::cat(category));
 
+static cl::opt<std::string> positionPolicy(
+    "position-policy",
+    cl::desc("Positions of a streaming model: 'rotary' (keys rotated once "
+             "at their stream position, exact) or 'clamped-absolute' (a "
+             "learned position table read at min(t, capacity - 1), an "
+             "approximation for GPT-2-style models). Default: rotary"),
+    cl::value_desc("name"), cl::cat(category));
+
 static cl::opt<bool> noStreaming(
     "no-streaming",
     cl::desc("Compile the plain graph even for a decoder with a KV cache"),
@@ -177,7 +185,8 @@ int main(int argc, char **argv) {
   if (maxCapacity < 0)
     return reportError("invalid --max-capacity " +
                        llvm::Twine(maxCapacity.getValue()) +
-                       " (expected a positive number of cache slots)");
+                       " (expected a positive number of cache slots, or 0 "
+                       "for the default of 4096)");
 
   DriverOptions options;
   options.inputPath = inputPath;
@@ -213,6 +222,7 @@ int main(int argc, char **argv) {
     options.streaming = false;
   options.threads = static_cast<int32_t>(threads);
   options.maxCapacity = maxCapacity;
+  options.positionPolicy = positionPolicy;
   options.target.cpu = march;
   options.target.optLevel = static_cast<unsigned>(optLevel);
   options.link.compiler = compiler;

@@ -68,6 +68,9 @@ struct DriverOptions {
   int32_t threads = 0;
   /// Largest cache capacity a streaming step accepts; 0 means the default.
   int64_t maxCapacity = 0;
+  /// rill-streamify's position policy ("rotary" or "clamped-absolute");
+  /// empty keeps the pass default.
+  std::string positionPolicy;
 
   TargetOptions target;
   LinkOptions link;

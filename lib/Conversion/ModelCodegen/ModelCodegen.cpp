@@ -171,14 +171,13 @@ private:
   Value numRows, reduction;
 };
 
+// Operands become identity-layout buffers. A tensor whose buffer is
+// strided differently (a slice with steps) is then copied into a fresh
+// buffer, which bufferization can allocate; a layout with dynamic strides
+// cannot be allocated.
 Value MatmulKernelBuilder::toBuffer(Value tensor) {
   auto type = cast<RankedTensorType>(tensor.getType());
-  SmallVector<int64_t> strides(type.getRank(), ShapedType::kDynamic);
-  strides.back() = 1;
-  auto layout = StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
-                                       strides);
-  auto memrefType =
-      MemRefType::get(type.getShape(), type.getElementType(), layout);
+  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
   return bufferization::ToBufferOp::create(b, loc, memrefType, tensor,
                                            b.getUnitAttr());
 }
@@ -466,11 +465,17 @@ struct ModelCodegenPass
     options.vectorWidth = vectorWidth;
     options.parallel = parallel;
     options.parallelThreshold = parallelThreshold;
-    if (rowTile < 1 || columnVectors < 1 || vectorWidth < 1) {
+    // The block is unrolled into rowTile x columnVectors accumulators, so
+    // it must stay small enough to live in registers.
+    if (rowTile < 1 || columnVectors < 1 || vectorWidth < 1 ||
+        rowTile * columnVectors > 64 || vectorWidth > 64) {
       getOperation()->emitError()
-          << "rill-model-codegen expects positive row-tile, column-vectors "
-             "and vector-width (got "
-          << rowTile << ", " << columnVectors << ", " << vectorWidth << ")";
+          << "rill-model-codegen: invalid block (row-tile "
+          << static_cast<int64_t>(rowTile) << ", column-vectors "
+          << static_cast<int64_t>(columnVectors) << ", vector-width "
+          << static_cast<int64_t>(vectorWidth)
+          << "); expected positive values with row-tile x column-vectors "
+             "<= 64 and vector-width <= 64";
       return signalPassFailure();
     }
 

@@ -251,6 +251,14 @@ static LogicalResult convertGather(NodeContext &ctx) {
             Value wrapped = arith::AddIOp::create(nb, nloc, index, axisSize);
             index = arith::SelectOp::create(nb, nloc, negative, wrapped,
                                             index);
+            // NOTE: indices outside [-size, size) are invalid in ONNX. They
+            // are clamped into the axis so that a bad token id or position
+            // reads a wrong row instead of memory outside the tensor; no
+            // error is reported.
+            Value last = arith::SubIOp::create(
+                nb, nloc, axisSize, arith::ConstantIndexOp::create(nb, nloc, 1));
+            index = arith::MaxSIOp::create(
+                nb, nloc, arith::MinSIOp::create(nb, nloc, index, last), zero);
             SmallVector<Value> coords;
             for (int64_t i = 0; i < axisValue; ++i)
               coords.push_back(linalg::IndexOp::create(nb, nloc, i));

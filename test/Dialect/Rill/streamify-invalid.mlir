@@ -38,7 +38,7 @@ func.func @learned_position_table(%ids: tensor<?x?xi64> {rill.name = "input_ids"
   %b = tensor.dim %ids, %c0 : tensor<?x?xi64>
   %t = tensor.dim %ids, %c1 : tensor<?x?xi64>
   %empty = tensor.empty(%b, %t) : tensor<?x2x?x4xf32>
-  // expected-error@+1 {{absolute positions cannot be re-positioned after eviction, so the model cannot stream exactly. Pass 'position-policy=clamped-absolute'}}
+  // expected-error@+1 {{absolute positions cannot be re-positioned after eviction, so the model cannot stream exactly. Pass 'position-policy=clamped-absolute' (rillc --position-policy=clamped-absolute)}}
   %x = linalg.generic {indexing_maps = [affine_map<(b, h, t, d) -> (b, t)>,
                                         affine_map<(b, h, t, d) -> (b, h, t, d)>],
                        iterator_types = ["parallel", "parallel", "parallel", "parallel"]}

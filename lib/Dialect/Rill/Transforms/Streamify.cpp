@@ -249,8 +249,10 @@ analyzeLayer(AttentionOp attention, BlockArgument attentionMask,
               "rill.attention to be rill.rotary results (no rotary found on "
               "the "
            << (queryRotary ? "key" : "query")
-           << "); run rill-fuse-attention first, or use "
-              "'position-policy=clamped-absolute' for a model without RoPE";
+           << "); run rill-fuse-attention first, use "
+              "'position-policy=clamped-absolute' (rillc "
+              "--position-policy=clamped-absolute) for a model without RoPE, "
+              "or compile the plain graph (rillc --no-streaming)";
   }
 
   FailureOr<RotaryParameters> queryParameters =
@@ -390,8 +392,10 @@ mlir::rill::streamifyFunction(RewriterBase &rewriter, func::FuncOp func,
            << "rill-streamify: this op reads a learned absolute position "
               "table with 'position_ids'; absolute positions cannot be "
               "re-positioned after eviction, so the model cannot stream "
-              "exactly. Pass 'position-policy=clamped-absolute' to read the "
-              "table at min(t, capacity - 1) instead (an approximation)";
+              "exactly. Pass 'position-policy=clamped-absolute' (rillc "
+              "--position-policy=clamped-absolute) to read the table at "
+              "min(t, capacity - 1) instead (an approximation), or compile "
+              "the plain graph (rillc --no-streaming)";
 
   // Analyse every layer before changing anything.
   SmallVector<StreamingLayer> layers;

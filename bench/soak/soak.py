@@ -33,9 +33,9 @@ RSS figures of the streaming process, and it overlaps with the streaming.
 The script prints a table, writes a CSV (one row per checkpoint) and exits
 with status 1 if any check fails.
 
-Example. On one thread of a shared 2-core machine at a load average of about 7,
-10^6 tokens took 33 minutes (460 to 600 tokens/s), so 10^7 tokens would take
-about 5.5 hours there:
+Example. On one thread of the shared 2-core machine, 10^7 tokens took 25
+minutes (2,500 to 10,500 tokens/s as the load fell) with a library from
+rillc's default CPU pipeline:
   /usr/bin/python3 bench/soak/soak.py --tokens 10000000 --csv build/soak/soak.csv
 """
 

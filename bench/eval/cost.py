@@ -27,7 +27,8 @@ generated into build/eval/models on first use). Results: build/eval/cost/*.json,
 a Markdown report (build/eval/cost/report.md) and plots under docs/img/.
 
 Usage: /usr/bin/python3 bench/eval/cost.py [--models stories260K,llama_random_100M]
-       [--sizes 256,512,...] [--random-sizes 1024] [--engines torch,ort,rill] [--threads 1] [--report-only]
+       [--sizes 256,512,...] [--random-sizes 1024] [--engines torch,ort,rill] [--policies dense,sinks]
+       [--threads 1] [--report-only]
 """
 
 from __future__ import annotations
@@ -296,6 +297,7 @@ def main(argv=None) -> int:
     parser.add_argument("--random-measure", type=int, default=10,
                         help="timed steps per configuration of the 100M model (default: %(default)s)")
     parser.add_argument("--engines", default="torch,ort,rill", help="comma-separated: torch, ort, rill")
+    parser.add_argument("--policies", default=",".join(POLICIES), help="comma-separated policies to measure (default: all four)")
     parser.add_argument("--threads", type=int, default=1, help="threads of every engine (default: %(default)s)")
     parser.add_argument("--measure", type=int, default=20, help="timed steps per configuration (default: %(default)s)")
     parser.add_argument("--max-recompute", type=int, default=4096, help="largest cache size that runs recompute")
@@ -322,7 +324,7 @@ def main(argv=None) -> int:
             curve(args)
         for model in args.models:
             for size in sizes_of(model, args):
-                for policy in POLICIES:
+                for policy in args.policies.split(","):
                     if policy == "recompute" and size > args.max_recompute:
                         continue
                     for engine in engines:

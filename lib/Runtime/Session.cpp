@@ -13,7 +13,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <new>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 namespace rill::runtime {
 
@@ -49,6 +54,27 @@ float *allocateFloats(size_t count) {
   return static_cast<float *>(std::calloc(count ? count : 1, sizeof(float)));
 }
 
+/// Keeps the compiled step's per-call temporaries in the heap. The step
+/// allocates buffers sized by the cache (joined keys, scores) on every call
+/// and frees them before it returns. With glibc's default thresholds,
+/// buffers above 128 KiB to 32 MiB are mapped and unmapped, or the heap top
+/// is trimmed, on every call, so each call pays for page faults and zeroed
+/// pages: at a capacity of 4096, stories260K's decode step ran 45% faster
+/// without that. Runs once per process, at the first session.
+/// NOTE: this sets process-wide malloc parameters; memory freed by the host
+/// program is then also kept by the allocator for reuse (up to 256 MiB above
+/// what is in use) instead of being returned to the system.
+void keepStepTemporariesInHeap() {
+#ifdef __GLIBC__
+  static std::once_flag once;
+  std::call_once(once, [] {
+    constexpr int kThreshold = 256 << 20;
+    mallopt(M_MMAP_THRESHOLD, kThreshold);
+    mallopt(M_TRIM_THRESHOLD, kThreshold);
+  });
+#endif
+}
+
 } // namespace
 
 Session::Session(std::shared_ptr<Model> model)
@@ -69,6 +95,7 @@ Status Session::create(std::shared_ptr<Model> model,
     return status;
   if (Status status = created->allocate(); !status.ok())
     return status;
+  keepStepTemporariesInHeap();
   session = std::move(created);
   return Status::success();
 }

@@ -61,9 +61,9 @@ float *allocateFloats(size_t count) {
 /// is trimmed, on every call, so each call pays for page faults and zeroed
 /// pages: at a capacity of 4096, stories260K's decode step ran 45% faster
 /// without that. Runs once per process, at the first session.
-/// NOTE: this sets process-wide malloc parameters; memory freed by the host
-/// program is then also kept by the allocator for reuse (up to 256 MiB above
-/// what is in use) instead of being returned to the system.
+/// NOTE: these malloc parameters are process-wide. Memory that the host
+/// program frees is then also kept for reuse (up to 256 MiB above what is in
+/// use) instead of being returned to the system.
 void keepStepTemporariesInHeap() {
 #ifdef __GLIBC__
   static std::once_flag once;

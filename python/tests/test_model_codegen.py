@@ -2,11 +2,11 @@
 """Numerics of `rill-model-codegen`, the register-blocked matrix-product
 kernel of `rill-cpu-pipeline`, against numpy in float64.
 
-Each case compiles one function ahead of time (rill-opt, mlir-translate,
-clang-22; see bench/attention/aot.py) in the form the ONNX importer writes
-MatMul and Gemm: a contraction linalg.generic with a [batch, rows, K]
-left-hand side, a static [K, N] weight and a zero or bias-initialised
-output. Sizes straddle the register block (6 rows x 16 columns by
+Each case compiles one function ahead of time with rill-opt,
+mlir-translate and clang-22 (see bench/attention/aot.py). The function has
+the form the ONNX importer gives MatMul and Gemm: a contraction
+linalg.generic with a [batch, rows, K] left-hand side, a static [K, N]
+weight and a zero or bias-initialised output. Sizes straddle the register block (6 rows x 16 columns by
 default): one row (a decode step), remainders of rows and of columns,
 fewer columns than one vector, and K = 1.
 """

@@ -20,7 +20,7 @@
 // is loaded and stored under a mask.
 //
 // The schedule was first written with upstream tiling, vectorization and
-// vector lowering patterns; the greedy driver did not terminate on those
+// vector lowering patterns. The greedy driver did not terminate on those
 // pattern sets (a vector.from_elements canonicalization cycle), so the
 // kernel is built here, where every loop and vector is explicit.
 //
@@ -145,6 +145,10 @@ private:
     return VectorType::get({options.vectorWidth}, b.getF32Type());
   }
   Value toBuffer(Value tensor);
+  /// Emits `scf.if condition` whose branches run `thenBody` and `elseBody`
+  /// at the builder's insertion point.
+  void buildIfElse(Value condition, function_ref<void()> thenBody,
+                   function_ref<void()> elseBody);
 
   /// Emits one block of `numRows` rows from `rowStart` and `numVectors`
   /// column vectors from `columnStart`; the last vector has `lastLanes`
@@ -171,15 +175,29 @@ private:
   Value numRows, reduction;
 };
 
-// Operands become identity-layout buffers. A tensor whose buffer is
-// strided differently (a slice with steps) is then copied into a fresh
-// buffer, which bufferization can allocate; a layout with dynamic strides
-// cannot be allocated.
+// Operands become identity-layout buffers, because bufferization cannot
+// allocate a copy with dynamic strides. A tensor whose buffer is strided
+// differently (a slice with steps) is copied into a fresh buffer.
 Value MatmulKernelBuilder::toBuffer(Value tensor) {
   auto type = cast<RankedTensorType>(tensor.getType());
   auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
   return bufferization::ToBufferOp::create(b, loc, memrefType, tensor,
                                            b.getUnitAttr());
+}
+
+void MatmulKernelBuilder::buildIfElse(Value condition,
+                                      function_ref<void()> thenBody,
+                                      function_ref<void()> elseBody) {
+  auto branch = [&](function_ref<void()> body) {
+    return [&, body](OpBuilder &nested, Location) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(nested.getInsertionBlock(),
+                          nested.getInsertionPoint());
+      body();
+      scf::YieldOp::create(b, loc);
+    };
+  };
+  scf::IfOp::create(b, loc, condition, branch(thenBody), branch(elseBody));
 }
 
 Value MatmulKernelBuilder::loadVector(Value memref, SmallVector<Value> indices,
@@ -275,20 +293,13 @@ void MatmulKernelBuilder::buildColumnBlock(ArrayRef<Value> outerRows,
   Value isFull = arith::CmpIOp::create(
       b, loc, arith::CmpIPredicate::eq,
       arith::SubIOp::create(b, loc, rowEnd, rowStart), index(rowTile));
-  scf::IfOp::create(
-      b, loc, isFull,
-      [&](OpBuilder &nested, Location) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nested.getInsertionBlock(),
-                            nested.getInsertionPoint());
+  buildIfElse(
+      isFull,
+      [&] {
         buildBlock(outerRows, rowStart, rowTile, columnStart, numVectors,
                    lastLanes);
-        scf::YieldOp::create(b, loc);
       },
-      [&](OpBuilder &nested, Location) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nested.getInsertionBlock(),
-                            nested.getInsertionPoint());
+      [&] {
         scf::ForOp::create(
             b, loc, rowStart, rowEnd, index(1), ValueRange{},
             [&](OpBuilder &inner, Location, Value row, ValueRange) {
@@ -299,7 +310,6 @@ void MatmulKernelBuilder::buildColumnBlock(ArrayRef<Value> outerRows,
                          lastLanes);
               scf::YieldOp::create(b, loc);
             });
-        scf::YieldOp::create(b, loc);
       });
 }
 
@@ -365,22 +375,7 @@ Value MatmulKernelBuilder::build() {
     Value isFull =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, columnBlock,
                               index(fullColumnBlocks));
-    scf::IfOp::create(
-        b, loc, isFull,
-        [&](OpBuilder &nested, Location) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nested.getInsertionBlock(),
-                              nested.getInsertionPoint());
-          fullBlock();
-          scf::YieldOp::create(b, loc);
-        },
-        [&](OpBuilder &nested, Location) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nested.getInsertionBlock(),
-                              nested.getInsertionPoint());
-          tailBlock();
-          scf::YieldOp::create(b, loc);
-        });
+    buildIfElse(isFull, fullBlock, tailBlock);
   };
 
   auto buildSequential = [&] {
@@ -406,26 +401,14 @@ Value MatmulKernelBuilder::build() {
     Value isLarge =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, work,
                               index(options.parallelThreshold));
-    scf::IfOp::create(
-        b, loc, isLarge,
-        [&](OpBuilder &nested, Location) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nested.getInsertionBlock(),
-                              nested.getInsertionPoint());
-          auto parallel =
-              scf::ParallelOp::create(b, loc, lowerBounds, upperBounds, steps);
-          b.setInsertionPointToStart(parallel.getBody());
-          buildBody(parallel.getInductionVars());
-          b.setInsertionPointAfter(parallel);
-          scf::YieldOp::create(b, loc);
-        },
-        [&](OpBuilder &nested, Location) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nested.getInsertionBlock(),
-                              nested.getInsertionPoint());
-          buildSequential();
-          scf::YieldOp::create(b, loc);
-        });
+    auto buildParallel = [&] {
+      auto parallel =
+          scf::ParallelOp::create(b, loc, lowerBounds, upperBounds, steps);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(parallel.getBody());
+      buildBody(parallel.getInductionVars());
+    };
+    buildIfElse(isLarge, buildParallel, buildSequential);
   }
 
   return bufferization::ToTensorOp::create(b, loc, resultType, output,

@@ -152,8 +152,8 @@ static Value buildJoined(OpBuilder &builder, Location loc, Value first,
       tensor::getMixedSizes(builder, loc, first);
   SmallVector<OpFoldResult> secondSizes =
       tensor::getMixedSizes(builder, loc, second);
-  // The verifier makes the other dimensions equal; take whichever operand
-  // knows them statically, so that the kernels see static head sizes.
+  // The verifier makes the other dimensions equal. Take the static size from
+  // whichever operand has one, so that the kernels see static head sizes.
   SmallVector<OpFoldResult> sizes = firstSizes;
   for (auto [index, size] : llvm::enumerate(sizes))
     if (isa<Value>(size) && isa<Attribute>(secondSizes[index]))

@@ -252,9 +252,9 @@ static LogicalResult convertGather(NodeContext &ctx) {
             index = arith::SelectOp::create(nb, nloc, negative, wrapped,
                                             index);
             // NOTE: indices outside [-size, size) are invalid in ONNX. They
-            // are clamped into the axis so that a bad token id or position
-            // reads a wrong row instead of memory outside the tensor; no
-            // error is reported.
+            // are clamped into the axis, so a bad token id or position reads
+            // a wrong row instead of memory outside the tensor. No error is
+            // reported.
             Value last = arith::SubIOp::create(
                 nb, nloc, axisSize, arith::ConstantIndexOp::create(nb, nloc, 1));
             index = arith::MaxSIOp::create(

@@ -16,12 +16,14 @@ evaluation (`bench/peers/torch_streaming.py --mode eval`) and Rill
 serves all four policies). Rill rows need `rillc` and `rill-run` and are skipped
 with a message otherwise. Both engines read the same token ids. Each row names
 its engine, and the report compares the two engines' NLL on the targets both
-scored. The torch peer's `recompute` scores every `--recompute-stride`-th target.
-Rill's runtime cannot skip targets, so its `recompute` scores every one of the
-first `--rill-recompute-tokens - 1` targets at the smaller cache. The torch peer
-repeats that run for stories260K as a cross-check. Rill has no option that keeps
-sinks at their original stream positions, so only the torch peer runs that
-ablation.
+scored. Rill streams `--tokens` under `window` and `sinks` at both cache sizes
+for the models in `--rill-long-models`; the torch peer does so at the smaller
+cache for `--long-models`. The torch peer's `recompute` scores every
+`--recompute-stride`-th target. Rill's runtime cannot skip targets, so its
+`recompute` scores every one of the first `--rill-recompute-tokens - 1` targets
+at the smaller cache. The torch peer repeats that run for stories260K as a
+cross-check. For the original-positions ablation Rill compiles a second library
+with `rillc --position-policy original`.
 
 Outputs: per-run JSON and per-target NLL under build/eval/quality/ (Rill runs carry
 a `__rill` suffix), a Markdown report (build/eval/quality/report.md) and plots
@@ -65,7 +67,7 @@ def plan_jobs(args) -> list[dict]:
     The long streams (`--tokens`) are `window` and `sinks` at each model's smaller
     cache for the models in `--long-models`; every other run streams `--short-tokens`.
     Each engine in `args.engines` gets the same grid, except for `recompute` (see the
-    module docstring) and the original-positions ablation, which only the torch peer has.
+    module docstring) and the long streams: Rill runs them at both cache sizes.
     """
     long_jobs, jobs = [], []
     for engine in args.engines:
@@ -79,7 +81,8 @@ def plan_jobs(args) -> list[dict]:
                     for policy, sinks in (("window", 0), ("sinks", 4)):
                         job = dict(base, policy=policy, sinks=sinks, capacity=capacity, tokens=args.short_tokens)
                         long_models = args.long_models if engine == "torch" else args.rill_long_models
-                        if capacity == spec.cache_sizes[0] and model in long_models:
+                        both_caches = engine == "rill"
+                        if model in long_models and (both_caches or capacity == spec.cache_sizes[0]):
                             long_jobs.append(dict(job, tokens=args.tokens))
                         jobs.append(job)
                     recompute = dict(base, policy="recompute", sinks=0, capacity=capacity)
@@ -100,8 +103,7 @@ def plan_jobs(args) -> list[dict]:
                             "tokens": args.short_tokens, "engine": engine}
                     for sinks in (1, 2, 8):
                         jobs.append(dict(base, sinks=sinks, positions="cache"))
-                    if engine == "torch":
-                        jobs.append(dict(base, sinks=4, positions="original"))
+                    jobs.append(dict(base, sinks=4, positions="original"))
     return jobs
 
 
@@ -133,9 +135,16 @@ def run_torch(job: dict, args) -> dict:
     return common.run_json(command)
 
 
-def rill_library(model: str) -> Path:
-    """Compile a model's export once; the library serves every policy, sink count and capacity."""
+def rill_library(model: str, positions: str = "cache") -> Path:
+    """Compile a model's export once per position policy; a library serves every policy, sink count and capacity.
+
+    `positions="original"` compiles with `--position-policy original` (sink keys at their stream positions).
+    """
     onnx_path = common.onnx_export(common.MODELS[model].checkpoint, 2048)
+    if positions == "original":
+        return common.compile_with_rillc(onnx_path, common.BUILD / "rill" / f"{model}_p2048_original.so",
+                                         extra_args=["--max-capacity", str(RILL_MAX_CAPACITY),
+                                                     "--position-policy", "original"])
     return common.compile_with_rillc(onnx_path, common.BUILD / "rill" / f"{model}_p2048.so",
                                      extra_args=["--max-capacity", str(RILL_MAX_CAPACITY)])
 
@@ -152,7 +161,7 @@ def run_rill(job: dict, args) -> dict:
     id_file.write_text(" ".join(str(i) for i in ids) + "\n")
     csv = OUT / f"{key}.csv"
     capacity = job["capacity"] or job["tokens"]
-    command = [common.find_tool("rill-run"), "perplexity", "--json", "--model", str(rill_library(job["model"])),
+    command = [common.find_tool("rill-run"), "perplexity", "--json", "--model", str(rill_library(job["model"], job["positions"])),
                "--input-format", "ids", "--threads", "1", "--policy", job["policy"], "--capacity", str(capacity),
                "--sinks", str(job["sinks"]), "--csv", str(csv), "--segment", "1", str(id_file)]
     try:
@@ -280,8 +289,8 @@ def report(jobs: list[dict], args) -> str:
         lines.append(f"| {job['model']} | {job['text']} | {job['capacity']} | {job['engine']} | "
                      f"{len(sampled[0]):,} | " + " | ".join(cells) + " |")
 
-    lines += ["", f"Ablations at the smaller cache over {args.short_tokens:,} tokens (PPL; 0 sinks is the window policy; "
-              "Rill has no original-positions option):", "",
+    lines += ["", f"Ablations at the smaller cache over {args.short_tokens:,} tokens (PPL; 0 sinks is the window policy):",
+              "",
               "| model | text | cache | engine | 0 | 1 | 2 | 4 | 8 | 4, original positions |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for model in [m for m in ABLATION_MODELS if m in args.models]:
@@ -369,12 +378,12 @@ def main(argv=None) -> int:
     parser.add_argument("--short-tokens", type=int, default=20_001, help="stream length of the other runs (default: %(default)s)")
     parser.add_argument("--long-models", default="stories260K,books-llama-2.8M,aidreams260K",
                         help="models whose window and sinks runs at the smaller cache stream --tokens")
-    parser.add_argument("--rill-long-models", default="stories260K,aidreams260K",
-                        help="the same for Rill, whose books-llama-2.8M runs at about 100 tokens/s (reference pipeline)")
-    parser.add_argument("--rill-ablation-models", default="stories260K",
+    parser.add_argument("--rill-long-models", default=",".join(common.MODELS),
+                        help="models whose window and sinks runs at both caches stream --tokens in Rill (default: all)")
+    parser.add_argument("--rill-ablation-models", default=",".join(ABLATION_MODELS),
                         help="models of Rill's sink-count ablation (default: %(default)s)")
-    parser.add_argument("--rill-dense-models", default="stories260K,stories260K_q8,aidreams260K",
-                        help="models of Rill's dense runs; books-llama-2.8M takes about 11 minutes per text")
+    parser.add_argument("--rill-dense-models", default=",".join(common.MODELS),
+                        help="models of Rill's dense runs (default: all)")
     parser.add_argument("--dense-tokens", type=int, default=8193, help="stream length of the dense runs (default: %(default)s)")
     parser.add_argument("--recompute-stride", type=int, default=200,
                         help="the torch peer's recompute scores every N-th target (default: %(default)s)")

@@ -81,9 +81,10 @@ llvm::Error checkOptions(const DriverOptions &options, MLIRContext &context,
                      "count)");
   if (!options.positionPolicy.empty() &&
       options.positionPolicy != "rotary" &&
-      options.positionPolicy != "clamped-absolute")
+      options.positionPolicy != "clamped-absolute" &&
+      options.positionPolicy != "original")
     return makeError("invalid --position-policy '" + options.positionPolicy +
-                     "' (expected rotary or clamped-absolute)");
+                     "' (expected rotary, clamped-absolute or original)");
   if (options.maxCapacity < 0)
     return makeError("invalid --max-capacity " +
                      std::to_string(options.maxCapacity) +
@@ -419,6 +420,8 @@ llvm::Error mlir::rill::compileModel(const DriverOptions &options) {
   metadata.targetCPU = resolveTargetCPU(options.target);
   metadata.pipeline =
       options.pipeline == PipelineKind::Reference ? "reference" : "cpu";
+  if (!options.positionPolicy.empty())
+    metadata.positionPolicy = options.positionPolicy;
   if (streaming) {
     StreamingGeometry geometry = *decoder;
     geometry.maxCapacity = options.maxCapacity > 0 ? options.maxCapacity : 4096;

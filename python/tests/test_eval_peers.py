@@ -104,6 +104,10 @@ def test_torch_original_positions_eval_matches_step(setup):
     with torch.no_grad():
         chunked = peer.chunked_nll(model, tokens, "sinks", SINKS, CAPACITY, "original", chunk=23)
     assert np.abs(step - chunked).max() < TOLERANCE
+    # The numpy reference's ablation, written separately from the peer.
+    expected = token_nll(streaming_logits(Llama2cModel(checkpoint), tokens[:-1], "sinks", SINKS, CAPACITY - SINKS,
+                                          positions="original"), tokens[1:])
+    assert np.abs(chunked - expected).max() < TOLERANCE
 
 
 @pytest.fixture(scope="module")

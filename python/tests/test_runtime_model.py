@@ -119,3 +119,32 @@ def test_rill_run_perplexity_matches_golden(library, path):
     result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
     assert result["tokens"] == len(golden["tokens"])
     assert abs(result["mean_nll"] - mean_nll(golden["logits"], golden["tokens"])) < NLL_TOLERANCE
+
+
+@pytest.mark.skipif(not RILLC.is_file(), reason="rillc is not built")
+def test_original_positions_match_reference(tmp_path):
+    """`rillc --position-policy original` against the float64 ablation of the numpy reference.
+
+    Sinks keep their stream positions, so after the cache fills the logits
+    must follow `streaming_logits(..., positions="original")` and differ from
+    the golden in-cache logits. Chunks of 29 also check the mask-exact prefill.
+    """
+    from rill.models.llama2c import Llama2cModel, load_checkpoint, streaming_logits
+
+    output = tmp_path / "original.so"
+    subprocess.run([str(RILLC), str(ONNX), "--position-policy", "original", "-o", str(output)],
+                   check=True, capture_output=True, text=True)
+    golden = np.load(ROOT / "data" / "golden" / "stories260K_sinks4_window60.npz")
+    tokens = golden["tokens"][:300]
+    reference = streaming_logits(Llama2cModel(load_checkpoint(ROOT / "data" / "checkpoints" / "stories260K.bin")),
+                                 tokens, "sinks", 4, 60, positions="original")
+    with runtime.Model(output) as compiled:
+        assert compiled.metadata.position_policy == "original"
+        for chunk in (1, 29):
+            session = runtime.Session(compiled, policy="sinks", sinks=4, capacity=64)
+            logits = np.concatenate([session.feed(tokens[start:start + chunk])
+                                     for start in range(0, len(tokens), chunk)])
+            difference = np.abs(logits - reference).max()
+            assert difference < LOGITS_TOLERANCE, f"chunk {chunk}: max |diff| {difference:.3g}"
+    # The ablation changes the model's output once sinks and queries drift apart.
+    assert np.abs(reference[100:] - golden["logits"][100:300]).max() > 0.1

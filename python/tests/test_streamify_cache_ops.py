@@ -9,6 +9,12 @@ instead derive slot contents from the chunk start alone, so the two sides
 share no code. Cases cover sink and window slots, wrapped rings, positions
 past 10^6, a chunk longer than the window and both prefill modes.
 
+Every case runs through both lowerings of rill-exec: the reference one (the
+ops rewritten to one rill.attention with a visibility bias, and an elementwise
+cache rebuild) and the CPU one (the tiled kernel walking sink slots, the
+window ring and the chunk, and row writes into the cache). The larger cases
+span several key tiles and query blocks of the CPU kernel.
+
 rill-exec is found in $RILL_BUILD_DIR/bin, on PATH or in build/bin.
 """
 
@@ -128,18 +134,27 @@ CASES = [
     ("no_sinks", [17, 3], 4, 0, 5, False),
     ("past_one_million", [1_000_003, 2_000_017], 4, 4, 12, False),
     ("dense_within_chunk", [9, 30], 5, 2, 6, True),
+    ("decode_wrapped_ring", [1000, 5], 1, 4, 68, False),
+    ("decode_window_only", [300, 33], 1, 0, 64, False),
+    ("ring_across_tiles", [200, 77], 5, 4, 70, False),
+    ("chunk_across_blocks", [150, 10], 40, 4, 70, False),
+    ("chunk_longer_than_window_tiles", [90, 0], 75, 3, 67, False),
+    ("dense_across_tiles", [50, 0], 37, 0, 100, True),
 ]
 
+PIPELINES = ("reference", "cpu")
 
+
+@pytest.mark.parametrize("pipeline", PIPELINES)
 @pytest.mark.parametrize("name,starts,chunk,sinks,capacity,dense", CASES, ids=[case[0] for case in CASES])
-def test_cache_ops_match_stream(tmp_path, name, starts, chunk, sinks, capacity, dense):
+def test_cache_ops_match_stream(tmp_path, name, starts, chunk, sinks, capacity, dense, pipeline):
     rng = np.random.default_rng(zlib.crc32(name.encode()))
     inputs, expected = simulate(rng, starts, chunk, sinks, capacity, dense)
     module = tmp_path / "cache_ops.mlir"
     module.write_text(MODULE.format(attributes="{dense_within_chunk}" if dense else ""))
     np.savez(tmp_path / "inputs.npz", **inputs)
     subprocess.run([str(RILL_EXEC), str(module), "--entry", "run", "--inputs", str(tmp_path / "inputs.npz"),
-                    "--outputs", str(tmp_path / "outputs.npz")], check=True)
+                    "--outputs", str(tmp_path / "outputs.npz"), f"--pipeline={pipeline}"], check=True)
     with np.load(tmp_path / "outputs.npz") as outputs:
         out_error = np.abs(outputs["out"] - expected["out"]).max()
         assert out_error < 1e-5, f"attention output off by {out_error}"

@@ -13,7 +13,7 @@
 // POLICY: rillc: error: invalid --policy 'lru' (expected dense, window, recompute or sinks)
 
 // RUN: not rillc %rill_src_root/data/onnx/gqa_tiny/model.onnx --position-policy=learned -o %t.so 2>&1 | FileCheck %s --check-prefix=POSITION
-// POSITION: rillc: error: invalid --position-policy 'learned' (expected rotary or clamped-absolute)
+// POSITION: rillc: error: invalid --position-policy 'learned' (expected rotary, clamped-absolute or original)
 
 // RUN: not rillc %t.does-not-exist.onnx 2>&1 | FileCheck %s --check-prefix=MISSING
 // MISSING: rillc: error: cannot open '{{.*}}does-not-exist.onnx': no such file; pass the path of an .onnx model

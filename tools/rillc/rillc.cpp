@@ -63,9 +63,11 @@ static cl::opt<bool> streaming(
 static cl::opt<std::string> positionPolicy(
     "position-policy",
     cl::desc("Positions of a streaming model: 'rotary' (keys rotated once "
-             "at their stream position, exact) or 'clamped-absolute' (a "
+             "at their stream position, exact), 'clamped-absolute' (a "
              "learned position table read at min(t, capacity - 1), an "
-             "approximation for GPT-2-style models). Default: rotary"),
+             "approximation for GPT-2-style models) or 'original' (RoPE "
+             "with sink keys left at their stream positions: the "
+             "StreamingLLM ablation, for experiments). Default: rotary"),
     cl::value_desc("name"), cl::cat(category));
 
 static cl::opt<bool> noStreaming(

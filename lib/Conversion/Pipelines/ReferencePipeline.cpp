@@ -27,8 +27,10 @@
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
@@ -37,6 +39,63 @@
 
 using namespace mlir;
 
+namespace {
+
+/// Returns function arguments that a function updates in place (the caches
+/// of a streaming step) as they are, instead of as fresh copies.
+///
+/// The ownership-based deallocation pipeline must give the caller a buffer
+/// it owns, and an argument is never owned, so it returns `clone(%arg)`
+/// (or `scf.if %owned { yield %arg } else { yield clone(%arg) }` before
+/// canonicalization). Callers of Rill's entry points already accept results
+/// that are their own inputs (the model glue and the JIT runner neither copy
+/// nor free those), so the clone only costs a copy of every cache per step.
+/// This pass returns `%arg` directly.
+struct ReturnArgumentsInPlacePass
+    : PassWrapper<ReturnArgumentsInPlacePass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ReturnArgumentsInPlacePass)
+
+  StringRef getArgument() const override {
+    return "rill-return-arguments-in-place";
+  }
+
+  /// Returns the entry-block argument that `value` yields, directly or
+  /// through a clone, or null.
+  static Value getYieldedArgument(Value value, Block *entry) {
+    if (auto clone = value.getDefiningOp<bufferization::CloneOp>())
+      value = clone.getInput();
+    auto argument = dyn_cast<BlockArgument>(value);
+    return argument && argument.getOwner() == entry ? argument : Value();
+  }
+
+  void runOnOperation() override {
+    func::FuncOp function = getOperation();
+    if (function.isExternal())
+      return;
+    Block *entry = &function.getBody().front();
+    function.walk([&](func::ReturnOp ret) {
+      for (OpOperand &operand : ret->getOpOperands()) {
+        auto choice = operand.get().getDefiningOp<scf::IfOp>();
+        if (!choice) {
+          if (Value argument = getYieldedArgument(operand.get(), entry))
+            operand.set(argument);
+          continue;
+        }
+        if (choice.getNumResults() != 1 || choice.getElseRegion().empty())
+          continue;
+        Value thenValue = getYieldedArgument(
+            choice.thenYield().getOperand(0), entry);
+        Value elseValue = getYieldedArgument(
+            choice.elseYield().getOperand(0), entry);
+        if (thenValue && thenValue == elseValue)
+          operand.set(thenValue);
+      }
+    });
+  }
+};
+
+} // namespace
+
 void mlir::rill::addBufferizationPasses(OpPassManager &pm) {
   bufferization::OneShotBufferizePassOptions bufferizeOptions;
   bufferizeOptions.bufferizeFunctionBoundaries = true;
@@ -44,6 +103,8 @@ void mlir::rill::addBufferizationPasses(OpPassManager &pm) {
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
   bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addNestedPass<func::FuncOp>(std::make_unique<ReturnArgumentsInPlacePass>());
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(createConvertBufferizationToMemRefPass());
 }
 

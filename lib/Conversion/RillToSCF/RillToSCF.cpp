@@ -9,7 +9,6 @@
 
 #include "rill/Conversion/RillToSCF/RillToSCF.h"
 
-#include "rill/Conversion/RillToLinalg/DecomposeCacheOps.h"
 #include "rill/Dialect/Rill/IR/RillOps.h"
 
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
@@ -41,9 +40,8 @@ struct TileAttentionPattern : OpRewritePattern<AttentionOp> {
   TileAttentionOptions options;
 };
 
-/// Tiles a rill.cache_attention through the rill.attention it stands for
-/// (cache and chunk keys joined, visibility as a bias). If the tiled kernel
-/// rejects that op, it stays for the reference decomposition.
+/// Tiles a rill.cache_attention. Ops the kernel rejects stay for the
+/// reference decomposition.
 struct TileCacheAttentionPattern : OpRewritePattern<CacheAttentionOp> {
   TileCacheAttentionPattern(MLIRContext *context,
                             const TileAttentionOptions &options)
@@ -51,15 +49,19 @@ struct TileCacheAttentionPattern : OpRewritePattern<CacheAttentionOp> {
 
   LogicalResult matchAndRewrite(CacheAttentionOp op,
                                 PatternRewriter &rewriter) const override {
-    FailureOr<AttentionOp> attention =
-        rewriteCacheAttentionAsAttention(rewriter, op);
-    if (failed(attention))
-      return failure();
-    (void)tileAttention(rewriter, *attention, options);
-    return success();
+    return tileCacheAttention(rewriter, op, options);
   }
 
   TileAttentionOptions options;
+};
+
+struct ScatterCacheUpdatePattern : OpRewritePattern<CacheUpdateOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(CacheUpdateOp op,
+                                PatternRewriter &rewriter) const override {
+    return scatterCacheUpdate(rewriter, op);
+  }
 };
 
 struct RillTileAttentionPass
@@ -108,4 +110,5 @@ void mlir::rill::populateTileAttentionPatterns(
     RewritePatternSet &patterns, const TileAttentionOptions &options) {
   patterns.add<TileAttentionPattern, TileCacheAttentionPattern>(
       patterns.getContext(), options);
+  patterns.add<ScatterCacheUpdatePattern>(patterns.getContext());
 }

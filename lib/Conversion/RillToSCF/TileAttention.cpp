@@ -30,6 +30,21 @@ namespace {
 /// Whether a key tile runs the mask predicate.
 enum class TileMode { Full, Partial };
 
+/// The key rows that one pass of the rill.cache_attention kernel walks.
+/// Each reads one key memref with one query (see buildCacheSchedule).
+enum class CacheSegment {
+  /// Not a cache attention: positions and the mask attribute decide.
+  None,
+  /// Cache slots below `sinks`, with `query_sink`.
+  SinkSlots,
+  /// The ring of window slots, with `query`.
+  WindowSlots,
+  /// Chunk rows at stream positions below `sinks`, with `query_sink`.
+  ChunkSinkRows,
+  /// The other chunk rows, with `query`.
+  ChunkRows,
+};
+
 /// Builds the loop nest of one rill.attention op. The members hold the
 /// memrefs and sizes shared by all parts of the kernel.
 class TiledAttentionBuilder {
@@ -38,6 +53,10 @@ public:
                         const TileAttentionOptions &options)
       : b(rewriter), loc(op.getLoc()), op(op), options(options),
         mask(op.getMask()) {}
+  TiledAttentionBuilder(RewriterBase &rewriter, CacheAttentionOp cacheOp,
+                        const TileAttentionOptions &options)
+      : b(rewriter), loc(cacheOp.getLoc()), cacheOp(cacheOp),
+        options(options) {}
 
   /// Emits the kernel before `op` and returns the result tensor.
   Value build();
@@ -97,10 +116,15 @@ private:
 
   // Parts of the kernel.
   void buildBlock(Value batch, Value group, Value queryBlock);
-  void buildKeyTile(Value keyTile, TileMode mode);
+  void buildKeyTile(Value keyStart, Value keyRows, TileMode mode);
   void buildStaticSchedule(const StaticTileSchedule &schedule);
   void buildDynamicSchedule();
-  void buildKeyTileWithTest(Value keyTile, Value isFull);
+  void buildKeyTileWithTest(Value keyStart, Value keyRows, Value isFull);
+  void buildCacheSchedule();
+  void buildCacheSegment(CacheSegment kind, Value begin, Value end);
+  Value buildCacheFullTileTest(Value keyStart, Value keyRows);
+  Value buildWindowSlotPosition(Value slot);
+  Value buildVisible(Value queryRow, Value keyRow, Value head);
   void buildPrefetch(Value keyStart);
   void buildRowUpdate(Value head, Value row, Value queryRow, Value keyStart,
                       Value keyRows, TileMode mode);
@@ -114,9 +138,22 @@ private:
 
   RewriterBase &b;
   Location loc;
+  /// Exactly one of `op` and `cacheOp` is set.
   AttentionOp op;
+  CacheAttentionOp cacheOp;
   const TileAttentionOptions &options;
   MaskAttrInterface mask;
+
+  // rill.cache_attention operands as memrefs, and the query and key/value
+  // memrefs of the segment being emitted (`query`, `key` and `value` point
+  // to one of them).
+  Value chunkQuery, sinkQuery, chunkKey, chunkValue, cacheKey, cacheValue;
+  Value positions;
+  CacheSegment segment = CacheSegment::None;
+  // Per block values of the cache schedule: the chunk's first stream
+  // position, the window size and the ring arithmetic (see
+  // buildCacheSchedule).
+  Value streamStart, window, sinkCount, lastSlot, ringBase;
 
   // Operands as memrefs.
   Value query, key, value, bias, sinkLogits, output;
@@ -210,12 +247,15 @@ void TiledAttentionBuilder::storeRowChunk(Value vector, Value memref,
 }
 
 Value TiledAttentionBuilder::build() {
-  auto queryType = cast<RankedTensorType>(op.getQuery().getType());
-  auto valueType = cast<RankedTensorType>(op.getValue().getType());
+  Value queryTensor = op ? op.getQuery() : cacheOp.getQuery();
+  Value valueTensor = op ? op.getValue() : cacheOp.getValue();
+  auto queryType = cast<RankedTensorType>(queryTensor.getType());
+  auto valueType = cast<RankedTensorType>(valueTensor.getType());
   headDim = queryType.getDimSize(3);
   valueDim = valueType.getDimSize(3);
-  scale = op.getEffectiveScale();
-  if (std::optional<APFloat> cap = op.getSoftcap())
+  scale = op ? op.getEffectiveScale() : cacheOp.getEffectiveScale();
+  std::optional<APFloat> cap = op ? op.getSoftcap() : cacheOp.getSoftcap();
+  if (cap)
     softcap = cap->convertToDouble();
 
   int64_t width = options.vectorWidth;
@@ -223,25 +263,37 @@ Value TiledAttentionBuilder::build() {
   numValueChunks = llvm::divideCeil(valueDim, width);
   paddedKeyTile = llvm::alignTo(options.keyTile, width);
 
-  query = toBuffer(op.getQuery());
-  key = toBuffer(op.getKey());
-  value = toBuffer(op.getValue());
-  if (op.getBias()) {
-    bias = toBuffer(op.getBias());
-    auto biasType = cast<RankedTensorType>(op.getBias().getType());
-    biasBroadcastsBatch = biasType.getDimSize(0) == 1;
-    biasBroadcastsHeads = biasType.getDimSize(1) == 1;
+  query = toBuffer(queryTensor);
+  Value sinkLogitsTensor = op ? op.getSinkLogits() : cacheOp.getSinkLogits();
+  if (sinkLogitsTensor)
+    sinkLogits = toBuffer(sinkLogitsTensor);
+  if (op) {
+    key = toBuffer(op.getKey());
+    value = toBuffer(op.getValue());
+    if (op.getBias()) {
+      bias = toBuffer(op.getBias());
+      auto biasType = cast<RankedTensorType>(op.getBias().getType());
+      biasBroadcastsBatch = biasType.getDimSize(0) == 1;
+      biasBroadcastsHeads = biasType.getDimSize(1) == 1;
+    }
+    qPos = op.getQPos();
+    kPos = op.getKPos();
+    numKeys = dim(key, 2);
+  } else {
+    chunkQuery = query;
+    sinkQuery = toBuffer(cacheOp.getQuerySink());
+    chunkKey = toBuffer(cacheOp.getKey());
+    chunkValue = toBuffer(cacheOp.getValue());
+    cacheKey = toBuffer(cacheOp.getKeyCache());
+    cacheValue = toBuffer(cacheOp.getValueCache());
+    positions = toBuffer(cacheOp.getPositions());
+    key = chunkKey;
   }
-  if (op.getSinkLogits())
-    sinkLogits = toBuffer(op.getSinkLogits());
-  qPos = op.getQPos();
-  kPos = op.getKPos();
 
   batchSize = dim(query, 0);
   numQueryHeads = dim(query, 1);
   numQueries = dim(query, 2);
   numKvHeads = dim(key, 1);
-  numKeys = dim(key, 2);
   groupSize = arith::DivUIOp::create(b, loc, numQueryHeads, numKvHeads);
 
   // A decode step has fewer queries than a tile: shrink the block to them.
@@ -255,12 +307,12 @@ Value TiledAttentionBuilder::build() {
              queryType.getDimSize(2) >= options.vectorWidth &&
              options.queryTile == options.vectorWidth;
   numQueryBlocks = ceilDiv(numQueries, queryTile);
-  numKeyTiles = ceilDiv(numKeys, options.keyTile);
 
   // The compile-time schedule needs constant positions and static lengths.
-  auto keyType = cast<RankedTensorType>(op.getKey().getType());
   APInt qPosValue, kPosValue;
-  if (matchPattern(qPos, m_ConstantInt(&qPosValue)) &&
+  auto keyType = cast<RankedTensorType>(op ? op.getKey().getType()
+                                           : cacheOp.getKey().getType());
+  if (op && matchPattern(qPos, m_ConstantInt(&qPosValue)) &&
       matchPattern(kPos, m_ConstantInt(&kPosValue)) &&
       !queryType.isDynamicDim(2) && !keyType.isDynamicDim(2)) {
     StaticScheduleProblem problem;
@@ -281,7 +333,8 @@ Value TiledAttentionBuilder::build() {
   // The output is written exactly once per element, by the finalize step
   // of the block that owns its row.
   SmallVector<Value> dynamicSizes;
-  auto resultType = cast<RankedTensorType>(op.getResult().getType());
+  auto resultType = cast<RankedTensorType>(
+      (op ? op.getResult() : cacheOp.getResult()).getType());
   SmallVector<Value> outputSizes = {batchSize, numQueryHeads, numQueries};
   for (int64_t dimension = 0; dimension < 3; ++dimension)
     if (resultType.isDynamicDim(dimension))
@@ -393,13 +446,16 @@ void TiledAttentionBuilder::buildBlock(Value batchIndex, Value groupIndex,
     return SmallVector<Value>{};
   });
 
-  if (rowLanes)
-    buildTransposedQuery();
-
-  if (staticSchedule)
-    buildStaticSchedule(*staticSchedule);
-  else
-    buildDynamicSchedule();
+  if (cacheOp) {
+    buildCacheSchedule();
+  } else {
+    if (rowLanes)
+      buildTransposedQuery();
+    if (staticSchedule)
+      buildStaticSchedule(*staticSchedule);
+    else
+      buildDynamicSchedule();
+  }
 
   buildFinalize();
 }
@@ -440,35 +496,39 @@ void TiledAttentionBuilder::buildStaticSchedule(
   Value last = loadIndex(offsets, add(tableRow, index(1)));
   forLoop(first, last, {}, [&](Value entry, ValueRange) {
     Value tile = loadIndex(tiles, entry);
+    Value keyStart = mul(tile, index(options.keyTile));
+    Value keyRows = minIndex(index(options.keyTile), sub(numKeys, keyStart));
     if (!mixed) {
-      buildKeyTile(tile, schedule.numFull > 0 ? TileMode::Full
-                                              : TileMode::Partial);
+      buildKeyTile(keyStart, keyRows,
+                   schedule.numFull > 0 ? TileMode::Full : TileMode::Partial);
       return SmallVector<Value>{};
     }
     Value flag = memref::LoadOp::create(b, loc, kinds, entry);
     Value isFull = arith::CmpIOp::create(
         b, loc, arith::CmpIPredicate::ne, flag,
         arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0)));
-    buildKeyTileWithTest(tile, isFull);
+    buildKeyTileWithTest(keyStart, keyRows, isFull);
     return SmallVector<Value>{};
   });
 }
 
-void TiledAttentionBuilder::buildKeyTileWithTest(Value tile, Value isFull) {
+void TiledAttentionBuilder::buildKeyTileWithTest(Value keyStart,
+                                                 Value keyRows,
+                                                 Value isFull) {
   scf::IfOp::create(
       b, loc, isFull,
       [&](OpBuilder &nested, Location) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nested.getInsertionBlock(),
                             nested.getInsertionPoint());
-        buildKeyTile(tile, TileMode::Full);
+        buildKeyTile(keyStart, keyRows, TileMode::Full);
         scf::YieldOp::create(b, loc);
       },
       [&](OpBuilder &nested, Location) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nested.getInsertionBlock(),
                             nested.getInsertionPoint());
-        buildKeyTile(tile, TileMode::Partial);
+        buildKeyTile(keyStart, keyRows, TileMode::Partial);
         scf::YieldOp::create(b, loc);
       });
 }
@@ -480,6 +540,7 @@ void TiledAttentionBuilder::buildDynamicSchedule() {
   Value queryLast = sub(add(queryFirst, queryRows), index(1));
 
   // The same bounds as getKeyTileRange, computed at run time.
+  Value numKeyTiles = ceilDiv(numKeys, keyTile);
   Value end = numKeyTiles;
   if (mask.isCausal()) {
     Value lastTile = floorDiv(sub(queryLast, kPos), keyTile);
@@ -505,9 +566,9 @@ void TiledAttentionBuilder::buildDynamicSchedule() {
     Value isFull = buildFullTileTest(b, loc, mask, queryFirst, queryLast,
                                      keyFirst, keyLast);
     if (isFull)
-      buildKeyTileWithTest(tile, isFull);
+      buildKeyTileWithTest(keyStart, keyRows, isFull);
     else
-      buildKeyTile(tile, TileMode::Partial);
+      buildKeyTile(keyStart, keyRows, TileMode::Partial);
     return SmallVector<Value>{};
   };
   if (lookback && mask.getNumSinkKeys() > 0)
@@ -515,6 +576,178 @@ void TiledAttentionBuilder::buildDynamicSchedule() {
             [&](Value tile, ValueRange) { return visit(tile); });
   forLoop(windowBegin, end, {},
           [&](Value tile, ValueRange) { return visit(tile); });
+}
+
+// rill.cache_attention. Its keys are the cache slots followed by the
+// chunk rows, but the window slots form a ring, so the block walks four
+// segments, each with one key memref and one query:
+//
+//   sink slots [0, min(sinks, s)): all visible (their positions are below
+//     `sinks` and below every query's), with query_sink;
+//   window slots [sinks, C), once the stream has passed `sinks`;
+//   chunk rows [0, sinkRows) at positions below `sinks`, with query_sink;
+//   the other chunk rows, up to the block's last query row.
+//
+// With `last = s - 1` the newest cached window position and `lastSlot` its
+// slot, window slot c holds `ringBase + c` when c <= lastSlot and
+// `ringBase + c - W` otherwise (ringBase = last - lastSlot); a value below
+// `sinks` means the slot is empty.
+void TiledAttentionBuilder::buildCacheSchedule() {
+  Value zero = index(0);
+  Value start = memref::LoadOp::create(b, loc, positions, batch);
+  streamStart =
+      arith::IndexCastOp::create(b, loc, b.getIndexType(), start);
+  sinkCount = cacheOp.getSinks();
+  window = sub(cacheOp.getCapacity(), sinkCount);
+  Value last = sub(streamStart, index(1));
+  // The remainder is only used once last >= sinks, where it is in [0, W).
+  lastSlot = add(sinkCount, arith::RemSIOp::create(
+                                b, loc, sub(last, sinkCount), window));
+  ringBase = sub(last, lastSlot);
+
+  Value slots = dim(cacheKey, 2);
+  Value chunkRows = numQueries;
+  Value blockEnd = add(queryStart, queryRows);
+
+  buildCacheSegment(CacheSegment::SinkSlots, zero,
+                    minIndex(sinkCount, streamStart));
+  Value hasWindow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
+                                          streamStart, sinkCount);
+  buildCacheSegment(CacheSegment::WindowSlots, sinkCount,
+                    arith::SelectOp::create(b, loc, hasWindow, slots,
+                                            sinkCount));
+  Value sinkRows = minIndex(chunkRows,
+                            maxIndex(zero, sub(sinkCount, streamStart)));
+  buildCacheSegment(CacheSegment::ChunkSinkRows, zero,
+                    minIndex(sinkRows, blockEnd));
+  // Chunk keys more than W - 1 rows before the block's first row are
+  // outside every row's window.
+  Value begin = sinkRows;
+  if (!cacheOp.getDenseWithinChunk())
+    begin = maxIndex(begin, add(sub(queryStart, window), index(1)));
+  buildCacheSegment(CacheSegment::ChunkRows, begin,
+                    maxIndex(begin, minIndex(chunkRows, blockEnd)));
+}
+
+void TiledAttentionBuilder::buildCacheSegment(CacheSegment kind, Value begin,
+                                              Value end) {
+  segment = kind;
+  bool readsCache =
+      kind == CacheSegment::SinkSlots || kind == CacheSegment::WindowSlots;
+  bool sinkQueries =
+      kind == CacheSegment::SinkSlots || kind == CacheSegment::ChunkSinkRows;
+  query = sinkQueries ? sinkQuery : chunkQuery;
+  key = readsCache ? cacheKey : chunkKey;
+  value = readsCache ? cacheValue : chunkValue;
+  numKeys = dim(key, 2);
+
+  Value length = maxIndex(index(0), sub(end, begin));
+  auto nonEmpty = scf::IfOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, length,
+                            index(0)),
+      /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(nonEmpty.thenBlock()->getTerminator());
+  if (rowLanes)
+    buildTransposedQuery();
+  forLoop(index(0), ceilDiv(length, options.keyTile), {},
+          [&](Value tile, ValueRange) {
+            Value keyStart = add(begin, mul(tile, index(options.keyTile)));
+            Value keyRows =
+                minIndex(index(options.keyTile), sub(end, keyStart));
+            if (kind == CacheSegment::SinkSlots)
+              buildKeyTile(keyStart, keyRows, TileMode::Full);
+            else if (kind == CacheSegment::ChunkSinkRows)
+              buildKeyTile(keyStart, keyRows, TileMode::Partial);
+            else
+              buildKeyTileWithTest(keyStart, keyRows,
+                                   buildCacheFullTileTest(keyStart, keyRows));
+            return SmallVector<Value>{};
+          });
+}
+
+// Whether every key of the tile is visible to every row of the block.
+Value TiledAttentionBuilder::buildCacheFullTileTest(Value keyStart,
+                                                    Value keyRows) {
+  using Predicate = arith::CmpIPredicate;
+  auto compare = [&](Predicate predicate, Value lhs, Value rhs) -> Value {
+    return arith::CmpIOp::create(b, loc, predicate, lhs, rhs);
+  };
+  auto both = [&](Value lhs, Value rhs) -> Value {
+    return arith::AndIOp::create(b, loc, lhs, rhs);
+  };
+  bool dense = cacheOp.getDenseWithinChunk();
+  Value keyLast = sub(add(keyStart, keyRows), index(1));
+  Value rowLast = sub(add(queryStart, queryRows), index(1));
+
+  if (segment == CacheSegment::WindowSlots) {
+    // Positions grow with the slot except across lastSlot, where the ring
+    // wraps; the tile's oldest position decides.
+    Value wraps = both(compare(Predicate::sle, keyStart, lastSlot),
+                       compare(Predicate::slt, lastSlot, keyLast));
+    Value oldestSlot = arith::SelectOp::create(
+        b, loc, wraps, add(lastSlot, index(1)), keyStart);
+    Value oldest = buildWindowSlotPosition(oldestSlot);
+    Value present = compare(Predicate::sge, oldest, sinkCount);
+    if (dense)
+      return present;
+    Value newestQuery = add(streamStart, rowLast);
+    return both(present, compare(Predicate::slt, sub(newestQuery, oldest),
+                                 window));
+  }
+
+  // Chunk rows: causal, and inside the window of the block's last row.
+  Value causal = compare(Predicate::sle, keyLast, queryStart);
+  if (dense)
+    return causal;
+  return both(causal, compare(Predicate::slt, sub(rowLast, keyStart), window));
+}
+
+Value TiledAttentionBuilder::buildWindowSlotPosition(Value slot) {
+  Value wrapped = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
+                                        slot, lastSlot);
+  Value shift = arith::SelectOp::create(b, loc, wrapped, window, index(0));
+  return sub(add(ringBase, slot), shift);
+}
+
+// Whether the key in row `keyRow` of the current key memref is visible to
+// query row `queryRow` of the chunk (or of the query operand).
+Value TiledAttentionBuilder::buildVisible(Value queryRow, Value keyRow,
+                                          Value head) {
+  using Predicate = arith::CmpIPredicate;
+  auto compare = [&](Predicate predicate, Value lhs, Value rhs) -> Value {
+    return arith::CmpIOp::create(b, loc, predicate, lhs, rhs);
+  };
+  bool dense = cacheOp && cacheOp.getDenseWithinChunk();
+  switch (segment) {
+  case CacheSegment::None:
+    return mask.buildVisible(b, loc, add(qPos, queryRow), add(kPos, keyRow),
+                             head);
+  case CacheSegment::SinkSlots:
+    return arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1);
+  case CacheSegment::WindowSlots: {
+    Value position = buildWindowSlotPosition(keyRow);
+    Value present = compare(Predicate::sge, position, sinkCount);
+    if (dense)
+      return present;
+    Value queryPosition = add(streamStart, queryRow);
+    return arith::AndIOp::create(
+        b, loc, present,
+        compare(Predicate::slt, sub(queryPosition, position), window));
+  }
+  case CacheSegment::ChunkSinkRows:
+    return compare(Predicate::sle, keyRow, queryRow);
+  case CacheSegment::ChunkRows: {
+    Value causal = compare(Predicate::sle, keyRow, queryRow);
+    if (dense)
+      return causal;
+    return arith::AndIOp::create(
+        b, loc, causal,
+        compare(Predicate::slt, sub(queryRow, keyRow), window));
+  }
+  }
+  llvm_unreachable("unknown cache segment");
 }
 
 // Requests every cache line of the key and value rows from `keyStart` on
@@ -540,10 +773,8 @@ void TiledAttentionBuilder::buildPrefetch(Value keyStart) {
   });
 }
 
-void TiledAttentionBuilder::buildKeyTile(Value tile, TileMode mode) {
-  Value keyStart = mul(tile, index(options.keyTile));
-  Value keyRows = minIndex(index(options.keyTile), sub(numKeys, keyStart));
-
+void TiledAttentionBuilder::buildKeyTile(Value keyStart, Value keyRows,
+                                         TileMode mode) {
   if (options.prefetch)
     buildPrefetch(add(keyStart, index(options.keyTile)));
 
@@ -579,7 +810,6 @@ void TiledAttentionBuilder::buildRowUpdate(Value head, Value row,
 
   Value biasBatch = biasBroadcastsBatch ? index(0) : batch;
   Value biasHead = biasBroadcastsHeads ? index(0) : head;
-  Value queryPosition = add(qPos, queryRow);
 
   // Scores of the tile, with scale, soft-capping, bias and mask applied,
   // into the score buffer; the loop also tracks the tile's maximum.
@@ -650,10 +880,8 @@ void TiledAttentionBuilder::buildRowUpdate(Value head, Value row,
             Value visible = arith::ConstantOp::create(
                 b, loc, DenseElementsAttr::get(laneMaskType, false));
             for (int64_t lane = 0; lane < width; ++lane) {
-              Value keyPosition =
-                  add(kPos, add(keyStart, add(first, index(lane))));
-              Value lanePredicate =
-                  mask.buildVisible(b, loc, queryPosition, keyPosition, head);
+              Value keyRow = add(keyStart, add(first, index(lane)));
+              Value lanePredicate = buildVisible(queryRow, keyRow, head);
               visible = vector::InsertOp::create(b, loc, lanePredicate,
                                                  visible,
                                                  ArrayRef<int64_t>{lane});
@@ -691,8 +919,7 @@ void TiledAttentionBuilder::buildRowUpdate(Value head, Value row,
             score = arith::AddFOp::create(b, loc, score, biasValue);
           }
           if (mode == TileMode::Partial) {
-            Value visible = mask.buildVisible(b, loc, queryPosition,
-                                              add(kPos, keyRow), head);
+            Value visible = buildVisible(queryRow, keyRow, head);
             score = arith::SelectOp::create(b, loc, visible, score, negInf);
           }
           memref::StoreOp::create(b, loc, score, scoreBuffer, keyInTile);
@@ -855,11 +1082,9 @@ Value TiledAttentionBuilder::buildRowLaneScores(ArrayRef<Value> dots,
   auto maskType = VectorType::get({options.vectorWidth}, b.getI1Type());
   Value visible = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(maskType, false));
-  Value keyPosition = add(kPos, keyRow);
-  Value firstQuery = add(qPos, queryStart);
   for (int64_t lane = 0; lane < options.vectorWidth; ++lane) {
-    Value lanePredicate = mask.buildVisible(b, loc, add(firstQuery, index(lane)),
-                                            keyPosition, head);
+    Value lanePredicate =
+        buildVisible(add(queryStart, index(lane)), keyRow, head);
     visible = vector::InsertOp::create(b, loc, lanePredicate, visible,
                                        ArrayRef<int64_t>{lane});
   }
@@ -1045,20 +1270,19 @@ void TiledAttentionBuilder::buildFinalize() {
   });
 }
 
-/// Returns the reason why `op` cannot be tiled, or an empty string.
-static std::string getTilingFailure(AttentionOp op,
+/// Returns the reason why an attention with these operand types cannot be
+/// tiled, or an empty string.
+static std::string getTilingFailure(RankedTensorType queryType,
+                                    RankedTensorType valueType, Value bias,
                                     const TileAttentionOptions &options) {
-  auto queryType = cast<RankedTensorType>(op.getQuery().getType());
-  auto valueType = cast<RankedTensorType>(op.getValue().getType());
   if (!queryType.getElementType().isF32())
     return "expected f32 element type";
   if (queryType.getRank() != 4 || valueType.getRank() != 4)
     return "expected rank-4 query, key and value";
   if (queryType.isDynamicDim(3) || valueType.isDynamicDim(3))
     return "expected static head sizes D and Dv";
-  if (Value bias = op.getBias())
-    if (cast<RankedTensorType>(bias.getType()).getRank() != 4)
-      return "expected a rank-4 bias";
+  if (bias && cast<RankedTensorType>(bias.getType()).getRank() != 4)
+    return "expected a rank-4 bias";
   if (options.queryTile < 1 || options.keyTile < 1 ||
       options.vectorWidth < 1)
     return "expected positive tile sizes and vector width";
@@ -1068,7 +1292,25 @@ static std::string getTilingFailure(AttentionOp op,
 FailureOr<Value> mlir::rill::tileAttention(
     RewriterBase &rewriter, AttentionOp op,
     const TileAttentionOptions &options) {
-  std::string failure = getTilingFailure(op, options);
+  std::string failure =
+      getTilingFailure(op.getQuery().getType(), op.getValue().getType(),
+                       op.getBias(), options);
+  if (!failure.empty())
+    return rewriter.notifyMatchFailure(op, failure);
+
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  Value result = TiledAttentionBuilder(rewriter, op, options).build();
+  rewriter.replaceOp(op, result);
+  return result;
+}
+
+FailureOr<Value> mlir::rill::tileCacheAttention(
+    RewriterBase &rewriter, CacheAttentionOp op,
+    const TileAttentionOptions &options) {
+  std::string failure =
+      getTilingFailure(op.getQuery().getType(), op.getValue().getType(),
+                       Value(), options);
   if (!failure.empty())
     return rewriter.notifyMatchFailure(op, failure);
 

@@ -22,6 +22,11 @@ Policies, with capacity `C`:
 Eviction happens before token `t` is processed, so once the cache is full it
 contains the sinks plus the most recent `C - sinks` tokens including `t`.
 
+With `positions="original"` every key keeps its stream position and the query
+takes `t`, so the distance to the sinks grows with the stream. That is the
+StreamingLLM paper's ablation of sinks kept at their original positions (and
+what truncating a cache of rotated keys does); it is not one of the policies.
+
 `StreamingKVCache` stores pre-rotation keys and values per layer following the
 same plan. `sinks_scores_reference` and `sinks_scores_rotate_once` show that
 rotating each key once at its stream position, with the query rotated per
@@ -38,6 +43,7 @@ from rill.reference.rope import rotary
 
 __all__ = [
     "POLICIES",
+    "POSITIONS",
     "StepPlan",
     "StreamingKVCache",
     "capacity",
@@ -48,6 +54,7 @@ __all__ = [
 ]
 
 POLICIES = ("dense", "window", "recompute", "sinks")
+POSITIONS = ("cache", "original")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,10 +96,16 @@ def capacity(policy: str, sinks: int, window: int | None) -> int | None:
     return window
 
 
-def step_plan(policy: str, step: int, sinks: int, window: int | None) -> StepPlan:
-    """Plan one step of `policy` in O(capacity) time, for any stream position `step`."""
+def step_plan(policy: str, step: int, sinks: int, window: int | None, positions: str = "cache") -> StepPlan:
+    """Plan one step of `policy` in O(capacity) time, for any stream position `step`.
+
+    `positions` is "cache" (positions inside the cache, the reference's) or
+    "original" (stream positions, the ablation); recompute always uses "cache".
+    """
     cache_capacity = capacity(policy, sinks, window)
     _check_int("step", step, 0)
+    if positions not in POSITIONS:
+        raise ValueError(f"unknown positions {positions!r} (expected one of: {', '.join(POSITIONS)})")
 
     if cache_capacity is None or step < cache_capacity:
         tokens = tuple(range(step + 1))
@@ -101,17 +114,17 @@ def step_plan(policy: str, step: int, sinks: int, window: int | None) -> StepPla
         recent = cache_capacity - kept_sinks
         tokens = tuple(range(kept_sinks)) + tuple(range(step - recent + 1, step + 1))
 
-    positions = tuple(range(len(tokens)))
+    rope_positions = tokens if positions == "original" and policy != "recompute" else tuple(range(len(tokens)))
     return StepPlan(
         step=step,
         tokens=tokens,
-        positions=positions,
-        query_position=positions[-1],
+        positions=rope_positions,
+        query_position=rope_positions[-1],
         recompute=(policy == "recompute"),
     )
 
 
-def plan(policy: str, n_tokens: int, sinks: int, window: int | None) -> list[StepPlan]:
+def plan(policy: str, n_tokens: int, sinks: int, window: int | None, positions: str = "cache") -> list[StepPlan]:
     """Plan steps `0..n_tokens-1` of `policy` and return one `StepPlan` per step.
 
     `policy` is one of `dense`, `window`, `recompute` or `sinks`. The capacity is
@@ -120,7 +133,7 @@ def plan(policy: str, n_tokens: int, sinks: int, window: int | None) -> list[Ste
     """
     _check_int("n_tokens", n_tokens, 0)
     capacity(policy, sinks, window)
-    return [step_plan(policy, t, sinks, window) for t in range(n_tokens)]
+    return [step_plan(policy, t, sinks, window, positions) for t in range(n_tokens)]
 
 
 class StreamingKVCache:
@@ -136,9 +149,12 @@ class StreamingKVCache:
     re-encodes its window every step instead of caching.
     """
 
-    def __init__(self, policy: str, sinks: int, window: int | None, n_layers: int):
+    def __init__(self, policy: str, sinks: int, window: int | None, n_layers: int, positions: str = "cache"):
         capacity(policy, sinks, window)
         _check_int("n_layers", n_layers, 1)
+        if positions not in POSITIONS:
+            raise ValueError(f"unknown positions {positions!r} (expected one of: {', '.join(POSITIONS)})")
+        self.positions = positions
         self.policy = policy
         self.n_layers = n_layers
         self.sinks = sinks
@@ -160,7 +176,7 @@ class StreamingKVCache:
         if t != expected:
             raise ValueError(f"begin_step expects token {expected} next (got {t})")
 
-        self.current = step_plan(self.policy, t, self.sinks, self.window)
+        self.current = step_plan(self.policy, t, self.sinks, self.window, self.positions)
         retained = set(self.current.tokens)
         for entries in self._entries:
             for token in [token for token in entries if token not in retained]:

@@ -8,7 +8,7 @@
 
 // POLICY: invalid 'policy' option 'stream'; expected 'sinks', 'window', 'dense' or 'recompute'
 // PREFILL: invalid 'prefill' option 'dense'; expected 'mask-exact' or 'dense-within-chunk'
-// POSITION: invalid 'position-policy' option 'learned'; expected 'rotary' or 'clamped-absolute'
+// POSITION: invalid 'position-policy' option 'learned'; expected 'rotary', 'clamped-absolute' or 'original'
 // WINDOW: expected sinks >= 0, window >= 1 and capacity = sinks + window (got sinks 4, window 0, capacity 4)
 // SINKS: policy 'window' needs sinks=0 (got 4)
 func.func @decoder(%ids: tensor<?x?xi64> {rill.name = "input_ids"},

@@ -2,6 +2,7 @@
 // dense-within-chunk prefill.
 // RUN: rill-opt %s --rill-streamify | FileCheck %s --check-prefix=MASK
 // RUN: rill-opt %s --rill-streamify="policy=window sinks=0 capacity=16 prefill=dense-within-chunk" | FileCheck %s --check-prefix=DENSE
+// RUN: rill-opt %s --rill-streamify="position-policy=original" | FileCheck %s --check-prefix=ORIGINAL
 
 // The mask sinks(2)|window(6) gives the defaults sinks 2 and capacity 8.
 // MASK-LABEL: func.func @step
@@ -20,6 +21,14 @@
 // DENSE-NEXT: arith.addi
 // DENSE: rill.cache_attention
 // DENSE-SAME: {dense_within_chunk}
+// position-policy=original rotates the query once, at its stream position,
+// and passes it as the sink-segment query too.
+// ORIGINAL-LABEL: func.func @step
+// ORIGINAL-SAME: rill.streaming.position_policy = "original"
+// ORIGINAL: %[[Q:.*]] = rill.rotary
+// ORIGINAL-NOT: rill.rotary
+// ORIGINAL: %[[K:.*]] = rill.rotary
+// ORIGINAL: rill.cache_attention %[[Q]], %[[Q]], %[[K]]
 func.func @sinks_window_mask(%ids: tensor<?x?xi64> {rill.name = "input_ids"},
                              %pos: tensor<?x?xi64> {rill.name = "position_ids"})
     -> tensor<?x2x?x4xf32> {

@@ -45,6 +45,15 @@ def RillTileAttentionPass : Pass<"rill-tile-attention"> {
     runs on vectors of `W` scores and the value update is a `vector.fma`
     over the value dimension.
 
+    `rill.cache_attention` gets the same kernel, reading the cache and the
+    chunk where they are: the block walks the sink slots (with
+    `query_sink`), the ring of window slots, and the chunk rows, and a
+    full-tile test per key tile derived from the slot rule lets the tiles
+    that every query of the block sees run without a mask.
+    `rill.cache_update` becomes a loop that writes each chunk row into its
+    slot of the incoming cache, which one-shot bufferization performs in
+    place.
+
     Ops with other element types, dynamic head sizes or a ranked bias other
     than rank 4 are left unchanged for `rill-decompose-attention`.
   }];
@@ -74,6 +83,7 @@ def RillTileAttentionPass : Pass<"rill-tile-attention"> {
     "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect",
   ];
 }

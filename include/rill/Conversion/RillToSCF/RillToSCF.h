@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
@@ -25,6 +26,8 @@
 namespace mlir::rill {
 
 class AttentionOp;
+class CacheAttentionOp;
+class CacheUpdateOp;
 
 /// Tile sizes and code generation choices of the tiled lowering.
 struct TileAttentionOptions {
@@ -51,7 +54,23 @@ struct TileAttentionOptions {
 FailureOr<Value> tileAttention(RewriterBase &rewriter, AttentionOp op,
                                const TileAttentionOptions &options);
 
-/// Adds the pattern that applies tileAttention with `options`.
+/// Rewrites a rill.cache_attention into the same loop nest, reading the
+/// cache and the chunk in place: the kernel walks the sink slots, the ring
+/// of window slots and the chunk rows with the slot rule and the streaming
+/// visibility computed per key tile, so that tiles every query sees run
+/// without a mask. Fails under the same preconditions as tileAttention.
+FailureOr<Value> tileCacheAttention(RewriterBase &rewriter,
+                                    CacheAttentionOp op,
+                                    const TileAttentionOptions &options);
+
+/// Rewrites a rill.cache_update into a loop over the chunk rows that writes
+/// each row into its slot of the incoming cache, so that bufferization can
+/// update the cache buffers in place.
+FailureOr<SmallVector<Value>> scatterCacheUpdate(RewriterBase &rewriter,
+                                                 CacheUpdateOp op);
+
+/// Adds the patterns that apply tileAttention, tileCacheAttention and
+/// scatterCacheUpdate with `options`.
 void populateTileAttentionPatterns(RewritePatternSet &patterns,
                                    const TileAttentionOptions &options);
 

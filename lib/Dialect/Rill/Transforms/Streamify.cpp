@@ -35,6 +35,20 @@ namespace mlir::rill {
 using namespace mlir;
 using namespace mlir::rill;
 
+/// Returns the name that the options and the function attribute use.
+static StringRef getPositionPolicyName(PositionPolicy policy) {
+  switch (policy) {
+  case PositionPolicy::Rotary:
+    return "rotary";
+  case PositionPolicy::ClampedAbsolute:
+    return "clamped-absolute";
+  case PositionPolicy::Original:
+    return "original";
+  }
+  llvm_unreachable("unknown position policy");
+}
+
+
 static constexpr llvm::StringLiteral kNameAttrName = "rill.name";
 
 namespace {
@@ -514,7 +528,9 @@ mlir::rill::streamifyFunction(RewriterBase &rewriter, func::FuncOp func,
                                 rotary.rotaryDim, rotary.interleaved);
       };
       query = rotate(layer.query, streamPositions);
-      querySink = rotate(layer.query, sinkQueryPositions);
+      querySink = options.positionPolicy == PositionPolicy::Original
+                      ? query
+                      : rotate(layer.query, sinkQueryPositions);
       key = rotate(layer.key, streamPositions);
     }
 
@@ -599,10 +615,8 @@ mlir::rill::streamifyFunction(RewriterBase &rewriter, func::FuncOp func,
                                            ? "mask-exact"
                                            : "dense-within-chunk"));
   func->setAttr(kStreamingPositionPolicyAttrName,
-                rewriter.getStringAttr(options.positionPolicy ==
-                                               PositionPolicy::Rotary
-                                           ? "rotary"
-                                           : "clamped-absolute"));
+                rewriter.getStringAttr(
+                    getPositionPolicyName(options.positionPolicy)));
   return func;
 }
 
@@ -640,11 +654,13 @@ struct RillStreamifyPass
       result.positionPolicy = PositionPolicy::Rotary;
     else if (positionPolicy == "clamped-absolute")
       result.positionPolicy = PositionPolicy::ClampedAbsolute;
+    else if (positionPolicy == "original")
+      result.positionPolicy = PositionPolicy::Original;
     else
       return module.emitError()
              << "rill-streamify: invalid 'position-policy' option '"
              << positionPolicy
-             << "'; expected 'rotary' or 'clamped-absolute'";
+             << "'; expected 'rotary', 'clamped-absolute' or 'original'";
 
     if (sinks >= 0)
       result.sinks = sinks;

@@ -48,18 +48,22 @@ def streaming_logits(
     sinks: int = 0,
     window: int | None = None,
     progress: Callable[[int], None] | None = None,
+    positions: str = "cache",
 ) -> np.ndarray:
     """Return float64 logits [n, vocab]; row t is the prediction after token t under `policy`.
 
     `sinks` matters only for the `sinks` policy and `window` is ignored by `dense`;
-    invalid arguments raise ValueError from `rill.reference.streaming.plan`.
+    `positions="original"` keeps every key at its stream position (the ablation of
+    `rill.reference.streaming`). Invalid arguments raise ValueError from
+    `rill.reference.streaming.plan`.
     `progress`, when given, is called with each finished step's index.
     """
     tokens = np.asarray(tokens, dtype=np.int64)
     n = len(tokens)
     logits = np.empty((n, model.config.vocab_size), dtype=np.float64)
-    steps = plan(policy, n, sinks, window)
-    cache = None if policy == "recompute" else StreamingKVCache(policy, sinks, window, model.config.n_layers)
+    steps = plan(policy, n, sinks, window, positions)
+    cache = None if policy == "recompute" else StreamingKVCache(policy, sinks, window, model.config.n_layers,
+                                                                positions)
 
     for t, step in enumerate(steps):
         if step.recompute:

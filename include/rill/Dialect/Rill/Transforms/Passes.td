@@ -194,8 +194,10 @@ def RillStreamifyPass : Pass<"rill-streamify", "::mlir::ModuleOp"> {
            "prompt processing)">,
     Option<"positionPolicy", "position-policy", "std::string",
            /*default=*/"\"rotary\"",
-           "'rotary' (RoPE models only) or 'clamped-absolute' (learned "
-           "absolute tables read at min(t, capacity - 1), an approximation)">,
+           "'rotary' (RoPE models only), 'clamped-absolute' (learned "
+           "absolute tables read at min(t, capacity - 1), an approximation) "
+           "or 'original' (RoPE with sink keys kept at their stream "
+           "positions, the StreamingLLM ablation)">,
   ];
   let dependentDialects = [
     "::mlir::rill::RillDialect",

@@ -36,6 +36,11 @@ enum class PositionPolicy {
   /// approximation: evicted tokens leave the table positions of the kept
   /// ones unchanged, so the model sees positions it was not trained with.
   ClampedAbsolute,
+  /// RoPE with every key and every query at its stream position, sink keys
+  /// included: sink distances grow with the stream, as when a cache is
+  /// truncated without re-rotating. The StreamingLLM paper's ablation of
+  /// sinks that keep their original positions, not a recommended setting.
+  Original,
 };
 
 /// Options of streamifyFunction. Unset geometry values come from the mask

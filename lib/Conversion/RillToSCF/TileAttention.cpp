@@ -115,6 +115,7 @@ private:
                      int64_t chunk, int64_t size);
 
   // Parts of the kernel.
+  void buildLoopNest();
   void buildBlock(Value batch, Value group, Value queryBlock);
   void buildKeyTile(Value keyStart, Value keyRows, TileMode mode);
   void buildStaticSchedule(const StaticTileSchedule &schedule);
@@ -171,6 +172,9 @@ private:
   /// Whether query rows occupy vector lanes (prefill blocks, see
   /// buildRowLaneUpdate) instead of head-dimension elements.
   bool rowLanes = false;
+  /// Whether the operands allow row lanes at all; a dynamic query count
+  /// then picks the layout at run time.
+  bool lanesFit = false;
 
   // Per block values, set by buildBlock.
   Value batch, group, queryBlock, queryStart, queryRows, rowCapacity;
@@ -303,9 +307,9 @@ Value TiledAttentionBuilder::build() {
                                                queryType.getDimSize(2)));
   // Blocks of at least one full vector of query rows without a bias put
   // the rows in vector lanes. The bias would need a strided gather per key.
-  rowLanes = !bias && !queryType.isDynamicDim(2) &&
-             queryType.getDimSize(2) >= options.vectorWidth &&
-             options.queryTile == options.vectorWidth;
+  lanesFit = !bias && options.queryTile == options.vectorWidth;
+  rowLanes = lanesFit && !queryType.isDynamicDim(2) &&
+             queryType.getDimSize(2) >= options.vectorWidth;
   numQueryBlocks = ceilDiv(numQueries, queryTile);
 
   // The compile-time schedule needs constant positions and static lengths.
@@ -344,6 +348,41 @@ Value TiledAttentionBuilder::build() {
   output = memref::AllocOp::create(b, loc, outputType, dynamicSizes,
                                    b.getI64IntegerAttr(64));
 
+  // A dynamic number of queries (a streaming step's chunk) decides between
+  // the two block layouts at run time: rows in lanes for prefill chunks,
+  // one row at a time for decode steps.
+  if (lanesFit && queryType.isDynamicDim(2)) {
+    Value enoughRows = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::sge, numQueries,
+        index(options.vectorWidth));
+    scf::IfOp::create(
+        b, loc, enoughRows,
+        [&](OpBuilder &nested, Location) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          rowLanes = true;
+          buildLoopNest();
+          scf::YieldOp::create(b, loc);
+        },
+        [&](OpBuilder &nested, Location) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          rowLanes = false;
+          buildLoopNest();
+          scf::YieldOp::create(b, loc);
+        });
+  } else {
+    buildLoopNest();
+  }
+
+  return bufferization::ToTensorOp::create(b, loc, resultType, output,
+                                           /*restrict=*/true,
+                                           /*writable=*/true);
+}
+
+void TiledAttentionBuilder::buildLoopNest() {
   Value zero = index(0), one = index(1);
   SmallVector<Value> lowerBounds = {zero, zero, zero};
   SmallVector<Value> upperBounds = {batchSize, numKvHeads, numQueryBlocks};
@@ -378,10 +417,6 @@ Value TiledAttentionBuilder::build() {
     outerLoop->setAttr("rill.tiles_partial",
                        b.getI64IntegerAttr(staticSchedule->numPartial));
   }
-
-  return bufferization::ToTensorOp::create(b, loc, resultType, output,
-                                           /*restrict=*/true,
-                                           /*writable=*/true);
 }
 
 void TiledAttentionBuilder::buildBlock(Value batchIndex, Value groupIndex,
@@ -1289,6 +1324,25 @@ static std::string getTilingFailure(RankedTensorType queryType,
   return "";
 }
 
+/// Returns `options` with the vector width lowered to the smallest power of
+/// two that holds a row of `headDim` elements, if that is narrower. Small
+/// heads (stories260K's D = 8) otherwise fill half of every vector with
+/// masked lanes, and the dot products of a key group are reduced over
+/// twice the lanes they need.
+static TileAttentionOptions fitVectorWidth(const TileAttentionOptions &options,
+                                           int64_t headDim) {
+  TileAttentionOptions fitted = options;
+  int64_t needed = static_cast<int64_t>(
+      llvm::PowerOf2Ceil(static_cast<uint64_t>(std::max<int64_t>(headDim, 4))));
+  if (llvm::isPowerOf2_64(options.vectorWidth) && needed < options.vectorWidth) {
+    fitted.vectorWidth = needed;
+    // Row lanes pair one query row with each lane.
+    if (options.queryTile == options.vectorWidth)
+      fitted.queryTile = needed;
+  }
+  return fitted;
+}
+
 FailureOr<Value> mlir::rill::tileAttention(
     RewriterBase &rewriter, AttentionOp op,
     const TileAttentionOptions &options) {
@@ -1300,7 +1354,9 @@ FailureOr<Value> mlir::rill::tileAttention(
 
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(op);
-  Value result = TiledAttentionBuilder(rewriter, op, options).build();
+  TileAttentionOptions fitted =
+      fitVectorWidth(options, op.getQuery().getType().getDimSize(3));
+  Value result = TiledAttentionBuilder(rewriter, op, fitted).build();
   rewriter.replaceOp(op, result);
   return result;
 }
@@ -1316,7 +1372,9 @@ FailureOr<Value> mlir::rill::tileCacheAttention(
 
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(op);
-  Value result = TiledAttentionBuilder(rewriter, op, options).build();
+  TileAttentionOptions fitted =
+      fitVectorWidth(options, op.getQuery().getType().getDimSize(3));
+  Value result = TiledAttentionBuilder(rewriter, op, fitted).build();
   rewriter.replaceOp(op, result);
   return result;
 }

@@ -18,8 +18,10 @@ work). Each engine then times `--measure` single-token steps at a full cache.
 `recompute` re-runs the whole window per token, so it gets fewer steps and stops
 at `--max-recompute`. Above 512 slots, Rill's recompute step is timed as the
 same work on a reset window session (see rill_step_cost.py).
-Sweep 2 (tokens processed, stories260K only): latency of every step from an
-empty cache over `--curve-tokens` tokens, torch peer, four policies.
+Sweep 2 (tokens processed, stories260K only, cache 256): latency of every step
+from an empty cache, binned by tokens processed: the torch peer over
+`--curve-tokens` tokens (`--curve-policies`), and Rill over `--rill-curve-tokens`
+tokens for all four policies, with its RSS at each bin.
 The sinks/recompute speed ratio at cache 4096 is reported per engine and model.
 
 Models: stories260K and the random-weight ~100M Llama (`rill.export.llama_random`,
@@ -147,8 +149,12 @@ def measure(engine: str, model: str, policy: str, size: int, args) -> dict | Non
     return result
 
 
-def curve(args) -> None:
-    """Latency against tokens processed, torch peer, stories260K, four policies at cache 256."""
+def curve(args, engines: list[str]) -> None:
+    """Latency against tokens processed on stories260K at cache 256: the torch peer, then Rill."""
+    if "rill" in engines:
+        rill_curve(args)
+    if "torch" not in engines:
+        return
     for policy in args.curve_policies:
         path = OUT / f"curve__stories260K__{policy}.json"
         if path.is_file():
@@ -165,6 +171,31 @@ def curve(args) -> None:
             continue
         common.write_json(path, result)
         common.log(f"curve {policy}: median {result['latency_ms_median']:.2f} ms/token")
+
+
+def rill_curve(args) -> None:
+    """Rill's latency and RSS against tokens processed, four policies, one library."""
+    for policy in POLICIES:
+        path = OUT / f"curve__stories260K__{policy}__rill.json"
+        if path.is_file():
+            continue
+        command = [common.PYTHON, str(RILL_DRIVER), "--json", "--model", str(rill_library("stories260K", args)),
+                   "--policy", policy, "--capacity", "256", "--sinks", "4", "--threads", str(args.threads),
+                   "--curve", str(args.rill_curve_tokens)]
+        try:
+            result = common.run_json(command, timeout=args.timeout,
+                                     env={"RILL_LIBRARY": str(common.librill_path()),
+                                          "OMP_NUM_THREADS": str(args.threads)})
+        except (RuntimeError, subprocess.TimeoutExpired) as error:
+            common.log(f"rill curve {policy} failed: {str(error)[:400]}")
+            continue
+        common.write_json(path, result)
+        common.log(f"rill curve {policy}: median {result['latency_ms_median']:.3f} ms/token")
+
+
+def load_curves(suffix: str) -> dict:
+    return {p: json.loads((OUT / f"curve__stories260K__{p}{suffix}.json").read_text())
+            for p in POLICIES if (OUT / f"curve__stories260K__{p}{suffix}.json").is_file()}
 
 
 def report(args, rill_reason: str | None) -> str:
@@ -207,13 +238,23 @@ def report(args, rill_reason: str | None) -> str:
         lines += ["", "Prefill of 256 tokens in one call (tokens/s):", ""]
         for r in prefill:
             lines.append(f"- {r['model']}, {r['engine']}: {r['prefill_tokens_per_second']:.0f}")
-    curves = {p: json.loads((OUT / f"curve__stories260K__{p}.json").read_text())
-              for p in POLICIES if (OUT / f"curve__stories260K__{p}.json").is_file()}
+    curves = load_curves("")
     if curves:
         lines += ["", f"Torch peer, stories260K, cache 256, {args.curve_tokens} tokens from an empty cache "
                   "(median ms/token in the first and last 2% of the stream):", ""]
         for policy, r in curves.items():
             lines.append(f"- {policy}: {r['latency_curve'][0][1]:.2f} -> {r['latency_curve'][-1][1]:.2f}")
+    curves = load_curves("__rill")
+    if curves:
+        lines += ["", "Rill, stories260K, cache 256, tokens fed one at a time from an empty cache: median ms per "
+                  "token in bins of 2% of the stream, and VmRSS in MiB at the end of those bins:", "",
+                  "| policy | tokens | first bin | middle bin | last bin | RSS first | RSS last |",
+                  "|---|---|---|---|---|---|---|"]
+        for policy, r in curves.items():
+            latency, rss = r["latency_curve"], r["rss_curve"]
+            middle = latency[len(latency) // 2]
+            lines.append(f"| {policy} | {r['tokens']:,} | {latency[0][1]:.3f} | {middle[1]:.3f} (at {middle[0]:,}) | "
+                         f"{latency[-1][1]:.3f} | {rss[0][1] / 2**20:.1f} | {rss[-1][1] / 2**20:.1f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -270,18 +311,19 @@ def plot(args) -> list[Path]:
     figure.savefig(paths[0], dpi=80)
     plt.close(figure)
 
-    curves = {p: json.loads((OUT / f"curve__stories260K__{p}.json").read_text())
-              for p in POLICIES if (OUT / f"curve__stories260K__{p}.json").is_file()}
-    if curves:
-        figure, axis = plt.subplots(figsize=(6, 4))
-        for policy, r in curves.items():
-            x, y = zip(*r["latency_curve"])
-            axis.plot(x, y, color=colors[policy], label=policy)
-        axis.set_xlabel("tokens processed")
-        axis.set_ylabel("ms per token (median per bin)")
-        axis.set_yscale("log")
-        axis.set_title("stories260K, torch peer, cache 256")
-        axis.legend()
+    panels = [(name, curves) for name, curves in (("Rill", load_curves("__rill")), ("torch peer", load_curves("")))
+              if curves]
+    if panels:
+        figure, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4), squeeze=False)
+        for axis, (name, curves) in zip(axes[0], panels):
+            for policy, r in curves.items():
+                x, y = zip(*r["latency_curve"])
+                axis.plot(x, y, color=colors[policy], label=policy)
+            axis.set_xlabel("tokens processed")
+            axis.set_ylabel("ms per token (median per bin)")
+            axis.set_yscale("log")
+            axis.set_title(f"stories260K, {name}, cache 256")
+            axis.legend()
         figure.tight_layout()
         paths.append(IMG / "cost_tokens_processed.png")
         figure.savefig(paths[-1], dpi=80)
@@ -305,6 +347,8 @@ def main(argv=None) -> int:
     parser.add_argument("--curve-tokens", type=int, default=1500, help="stream length of the tokens-processed sweep")
     parser.add_argument("--curve-policies", default="dense,window,sinks",
                         help="policies of the tokens-processed sweep; recompute, about 0.8 s per torch step at cache 256, is left out")
+    parser.add_argument("--rill-curve-tokens", type=int, default=8000,
+                        help="stream length of Rill's tokens-processed sweep (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per configuration before it is skipped")
     parser.add_argument("--report-only", action="store_true", help="write the report and plots from finished runs")
     args = parser.parse_args(argv)
@@ -321,7 +365,7 @@ def main(argv=None) -> int:
         engines = [e for e in engines if e != "rill"]
     if not args.report_only:
         if "stories260K" in args.models:
-            curve(args)
+            curve(args, engines)
         for model in args.models:
             for size in sizes_of(model, args):
                 for policy in args.policies.split(","):

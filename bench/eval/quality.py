@@ -387,7 +387,7 @@ def main(argv=None) -> int:
     parser.add_argument("--dense-tokens", type=int, default=8193, help="stream length of the dense runs (default: %(default)s)")
     parser.add_argument("--recompute-stride", type=int, default=200,
                         help="the torch peer's recompute scores every N-th target (default: %(default)s)")
-    parser.add_argument("--rill-recompute-tokens", type=int, default=513,
+    parser.add_argument("--rill-recompute-tokens", type=int, default=20_001,
                         help="stream length of Rill's recompute runs, every target scored (default: %(default)s)")
     parser.add_argument("--jobs", type=int, default=2, help="runs at once, one thread each (default: %(default)s)")
     parser.add_argument("--models", default=",".join(common.MODELS), help="comma-separated model names")

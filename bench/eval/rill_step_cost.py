@@ -19,6 +19,12 @@ logits. The content of the cache does not change the work.
   same pieces from position 0 on an empty cache. The JSON says which method ran.
 
 With `--prefill N`, a fresh session also times one feed of N tokens (tokens/s).
+
+With `--curve N`, the script instead feeds N random token ids one at a time to a
+fresh session (`dense` gets N slots) and reports the median latency of each of
+50 consecutive bins of steps against tokens processed (`latency_curve`, the
+torch peer's format) and this process's VmRSS at the end of each bin
+(`rss_curve`).
 Peak memory is this process's VmHWM, which includes Python and numpy (about
 30 MiB; `rill-run` itself needs about 13 MiB for stories260K).
 
@@ -40,11 +46,38 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))
 from rill import runtime  # noqa: E402
 
 
-def peak_rss_bytes() -> int:
+def status_bytes(field: str) -> int:
+    """Return a memory field of /proc/self/status (VmHWM, VmRSS) in bytes, or 0 if missing."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def peak_rss_bytes() -> int:
+    return status_bytes("VmHWM")
+
+
+def latency_curve(model: runtime.Model, args) -> dict:
+    """Feed `args.curve` random ids one at a time to a fresh session; bin latency and RSS by tokens processed."""
+    ids = np.random.default_rng(args.seed).integers(3, model.metadata.vocab_size, size=args.curve).astype(np.int32)
+    sinks = args.sinks if args.policy == "sinks" else 0
+    slots = args.curve if args.policy == "dense" else args.capacity
+    session = runtime.Session(model, args.policy, sinks=sinks, capacity=slots, threads=args.threads)
+    edges = np.linspace(0, args.curve, min(args.curve, 50) + 1).astype(int)
+    latencies, curve, rss = [], [], []
+    for first, last in zip(edges[:-1], edges[1:]):
+        for token in ids[first:last]:
+            begin = time.perf_counter()
+            session.feed(np.array([token], dtype=np.int32))
+            latencies.append(time.perf_counter() - begin)
+        if last > first:
+            curve.append([int(last), float(np.median(latencies[first:last]) * 1e3)])
+            rss.append([int(last), status_bytes("VmRSS")])
+    session.close()
+    return {"engine": "rill", "model": Path(args.model).name, "policy": args.policy, "capacity": slots,
+            "threads": args.threads, "tokens": args.curve, "latency_ms_median": float(np.median(latencies) * 1e3),
+            "latency_curve": curve, "rss_curve": rss, "peak_rss_bytes": peak_rss_bytes()}
 
 
 def fill(session: runtime.Session, ids: np.ndarray, chunk: int) -> None:
@@ -75,10 +108,17 @@ def main(argv=None) -> int:
                         help="largest capacity whose recompute session is filled token by token (default: %(default)s)")
     parser.add_argument("--prefill", type=int, default=0, help="also time one feed of N tokens on a fresh session")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random token ids (default: %(default)s)")
+    parser.add_argument("--curve", type=int, default=0,
+                        help="instead, time N single-token feeds from an empty cache and bin them by tokens processed")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
 
     model = runtime.Model(args.model)
+    if args.curve:
+        result = latency_curve(model, args)
+        model.close()
+        print(json.dumps(result) if args.json else "\n".join(f"{key}: {value}" for key, value in result.items()))
+        return 0
     vocab = model.metadata.vocab_size
     rng = np.random.default_rng(args.seed)
     ids = rng.integers(3, vocab, size=args.capacity + args.warmup + args.measure + args.prefill).astype(np.int32)

@@ -22,7 +22,8 @@ cache for `--long-models`. The torch peer's `recompute` scores every
 `--recompute-stride`-th target. Rill's runtime cannot skip targets, so its
 `recompute` scores every one of the first `--rill-recompute-tokens - 1` targets
 at the smaller cache. The torch peer repeats that run for stories260K as a
-cross-check. For the original-positions ablation Rill compiles a second library
+cross-check when its length differs from `--short-tokens`; otherwise the torch
+peer's strided run over the same stream is the cross-check. For the original-positions ablation Rill compiles a second library
 with `rillc --position-policy original`.
 
 Outputs: per-run JSON and per-target NLL under build/eval/quality/ (Rill runs carry
@@ -90,7 +91,10 @@ def plan_jobs(args) -> list[dict]:
                         jobs.append(dict(recompute, tokens=args.short_tokens, stride=args.recompute_stride))
                     elif capacity == spec.cache_sizes[0]:
                         jobs.append(dict(recompute, tokens=args.rill_recompute_tokens, stride=1))
-                        if model == "stories260K" and "torch" in args.engines:
+                        # The torch peer repeats the run unless its strided run has the same stream
+                        # (same key), whose every 200th target then serves as the cross-check.
+                        repeat = args.rill_recompute_tokens != args.short_tokens
+                        if model == "stories260K" and "torch" in args.engines and repeat:
                             jobs.append(dict(recompute, engine="torch", tokens=args.rill_recompute_tokens, stride=1))
     jobs = long_jobs + jobs
     if not args.skip_ablations:

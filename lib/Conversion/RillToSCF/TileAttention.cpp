@@ -1343,12 +1343,14 @@ static TileAttentionOptions fitVectorWidth(const TileAttentionOptions &options,
   return fitted;
 }
 
-FailureOr<Value> mlir::rill::tileAttention(
-    RewriterBase &rewriter, AttentionOp op,
-    const TileAttentionOptions &options) {
-  std::string failure =
-      getTilingFailure(op.getQuery().getType(), op.getValue().getType(),
-                       op.getBias(), options);
+/// Checks the preconditions of either op, then replaces it with the kernel.
+/// `bias` is the op's bias operand (rill.cache_attention has none).
+template <typename OpTy>
+static FailureOr<Value> buildTiledKernel(RewriterBase &rewriter, OpTy op,
+                                         Value bias,
+                                         const TileAttentionOptions &options) {
+  std::string failure = getTilingFailure(
+      op.getQuery().getType(), op.getValue().getType(), bias, options);
   if (!failure.empty())
     return rewriter.notifyMatchFailure(op, failure);
 
@@ -1361,20 +1363,14 @@ FailureOr<Value> mlir::rill::tileAttention(
   return result;
 }
 
+FailureOr<Value> mlir::rill::tileAttention(
+    RewriterBase &rewriter, AttentionOp op,
+    const TileAttentionOptions &options) {
+  return buildTiledKernel(rewriter, op, op.getBias(), options);
+}
+
 FailureOr<Value> mlir::rill::tileCacheAttention(
     RewriterBase &rewriter, CacheAttentionOp op,
     const TileAttentionOptions &options) {
-  std::string failure =
-      getTilingFailure(op.getQuery().getType(), op.getValue().getType(),
-                       Value(), options);
-  if (!failure.empty())
-    return rewriter.notifyMatchFailure(op, failure);
-
-  OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPoint(op);
-  TileAttentionOptions fitted =
-      fitVectorWidth(options, op.getQuery().getType().getDimSize(3));
-  Value result = TiledAttentionBuilder(rewriter, op, fitted).build();
-  rewriter.replaceOp(op, result);
-  return result;
+  return buildTiledKernel(rewriter, op, Value(), options);
 }

@@ -619,7 +619,7 @@ void TiledAttentionBuilder::buildDynamicSchedule() {
 //
 //   sink slots [0, min(sinks, s)): all visible (their positions are below
 //     `sinks` and below every query's), with query_sink;
-//   window slots [sinks, C), once the stream has passed `sinks`;
+//   window slots [sinks, min(C, s)), the ones written so far;
 //   chunk rows [0, sinkRows) at positions below `sinks`, with query_sink;
 //   the other chunk rows, up to the block's last query row.
 //
@@ -646,11 +646,11 @@ void TiledAttentionBuilder::buildCacheSchedule() {
 
   buildCacheSegment(CacheSegment::SinkSlots, zero,
                     minIndex(sinkCount, streamStart));
-  Value hasWindow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
-                                          streamStart, sinkCount);
+  // The ring fills from slot `sinks` upwards, so only slots below
+  // min(C, s) have been written; a dense session's empty tail costs
+  // nothing.
   buildCacheSegment(CacheSegment::WindowSlots, sinkCount,
-                    arith::SelectOp::create(b, loc, hasWindow, slots,
-                                            sinkCount));
+                    maxIndex(sinkCount, minIndex(slots, streamStart)));
   Value sinkRows = minIndex(chunkRows,
                             maxIndex(zero, sub(sinkCount, streamStart)));
   buildCacheSegment(CacheSegment::ChunkSinkRows, zero,

@@ -352,6 +352,18 @@ def plot(jobs: list[dict], args) -> list[Path]:
                     segments = np.exp(nll[: count * SEGMENT].reshape(count, SEGMENT).mean(axis=1))
                     axis.plot((np.arange(count) + 1) * SEGMENT, segments, style, color=color,
                               label=f"{policy} {'4+' + str(capacity - 4) if sinks else capacity} ({names[engine]})")
+            # Rill's recompute scores every target (the torch peer's only every 200th), at the smaller cache.
+            recompute_job = {"model": model, "text": text, "policy": "recompute", "sinks": 0,
+                             "capacity": spec.cache_sizes[0], "positions": "cache", "engine": "rill"}
+            loaded = next((load_nll(dict(recompute_job, tokens=tokens)) for tokens in
+                           sorted({args.tokens, args.rill_recompute_tokens}, reverse=True)
+                           if load_nll(dict(recompute_job, tokens=tokens)) is not None), None)
+            if loaded is not None and len(loaded[1]) >= SEGMENT:
+                nll = loaded[1]
+                count = len(nll) // SEGMENT
+                segments = np.exp(nll[: count * SEGMENT].reshape(count, SEGMENT).mean(axis=1))
+                axis.plot((np.arange(count) + 1) * SEGMENT, segments, ":", color="tab:orange",
+                          label=f"recompute {spec.cache_sizes[0]} (Rill)")
             dense_job = {"model": model, "text": text, "policy": "dense", "sinks": 0, "capacity": 0, "positions": "cache"}
             found = first_nll(dense_job, [dense_tokens("rill", args), dense_tokens("torch", args)], engines)
             if found is not None:

@@ -1325,7 +1325,7 @@ static std::string getTilingFailure(RankedTensorType queryType,
 }
 
 /// Returns `options` with the vector width lowered to the smallest power of
-/// two that holds a row of `headDim` elements, if that is narrower. Small
+/// two that fits a row of `headDim` elements, if that is narrower. Small
 /// heads (stories260K's D = 8) otherwise fill half of every vector with
 /// masked lanes, and the dot products of a key group are reduced over
 /// twice the lanes they need.

@@ -57,7 +57,7 @@ FailureOr<Value> tileAttention(RewriterBase &rewriter, AttentionOp op,
 /// Rewrites a rill.cache_attention into the same loop nest, reading the
 /// cache and the chunk in place: the kernel walks the sink slots, the ring
 /// of window slots and the chunk rows with the slot rule and the streaming
-/// visibility computed per key tile, so that tiles every query sees run
+/// visibility computed per key tile, so that tiles visible to every query run
 /// without a mask. Fails under the same preconditions as tileAttention.
 FailureOr<Value> tileCacheAttention(RewriterBase &rewriter,
                                     CacheAttentionOp op,

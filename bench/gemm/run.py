@@ -14,7 +14,13 @@ thread) and the fp32 FMA peak measured by the same binary:
   vectorize, hoist the accumulator out of the reduction loop, lower
   vector.contract to outer products and FMAs;
 - rillc: rillc --pipeline=cpu --emit=obj (the model codegen of
-  lib/Conversion/ModelCodegen), when build/bin/rillc exists.
+  lib/Conversion/ModelCodegen), when build/bin/rillc exists, with B passed
+  as an argument, so the kernel reads it in place;
+- rillc-packed: the same with B a constant, as the weights of a compiled
+  model are, which rillc repacks into panels of one register block's
+  columns. The constant contains the values the harness fills B with, so the
+  error column checks it. Shapes with more than --max-packed-weights
+  elements skip it (the constant is written into the MLIR file).
 
 One command: `python3 bench/gemm/run.py [--quick] [--build-dir build]`. It
 prints a table and writes bench/gemm/results.csv. Times are the best of
@@ -32,6 +38,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -58,6 +66,46 @@ func.func @{name}(%a: tensor<{m}x{k}xf32>, %b: tensor<{k}x{n}xf32>,
                      outs(%c : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
   return %r : tensor<{m}x{n}xf32>
 }}
+"""
+
+
+def harness_values(count: int, seed: int) -> np.ndarray:
+    """Return the values harness.c's fillRandom writes: a 32-bit linear
+    congruential sequence, computed 4096 steps at a time."""
+    multiplier, increment, block = 1664525, 1013904223, 4096
+    first = np.empty(block, dtype=np.uint64)
+    state = seed
+    for i in range(block):
+        state = (state * multiplier + increment) & 0xFFFFFFFF
+        first[i] = state
+    # Jumping `block` steps ahead is one affine map s -> a * s + c.
+    jump_a, jump_c = 1, 0
+    for _ in range(block):
+        jump_a, jump_c = (jump_a * multiplier) & 0xFFFFFFFF, (jump_c * multiplier + increment) & 0xFFFFFFFF
+    states = np.empty(((count + block - 1) // block, block), dtype=np.uint64)
+    states[0] = first
+    for row in range(1, states.shape[0]):
+        states[row] = (states[row - 1] * np.uint64(jump_a) + np.uint64(jump_c)) & np.uint64(0xFFFFFFFF)
+    states = states.reshape(-1)[:count]
+    return (((states >> np.uint64(8)) & np.uint64(0xFFFF)).astype(np.float32) / np.float32(65536.0)
+            - np.float32(0.5))
+
+
+def packed_tensor_function(name: str, m: int, k: int, n: int) -> str:
+    """Return tensor_function's source with B replaced by a constant of the harness's values."""
+    weights = harness_values(k * n, 2)
+    blob = (np.uint32(64).tobytes() + weights.astype("<f4").tobytes()).hex()
+    return f"""
+func.func @{name}(%a: tensor<{m}x{k}xf32>, %unused: tensor<{k}x{n}xf32>,
+    %c: tensor<{m}x{n}xf32> {{bufferization.writable = true}}) -> tensor<{m}x{n}xf32> {{
+  %b = arith.constant dense_resource<weights_{name}> : tensor<{k}x{n}xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<{m}x{k}xf32>, tensor<{k}x{n}xf32>)
+                     outs(%c : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
+  return %r : tensor<{m}x{n}xf32>
+}}
+{{-#
+  dialect_resources: {{ builtin: {{ weights_{name}: "0x{blob}" }} }}
+#-}}
 """
 
 
@@ -157,6 +205,8 @@ def main() -> None:
                         help="measuring time per kernel in seconds (default 0.3)")
     parser.add_argument("--max-loops-gflop", type=float, default=2.0,
                         help="skip the scalar-loop route above this many GFLOP per call")
+    parser.add_argument("--max-packed-weights", type=int, default=1 << 22,
+                        help="largest K x N that the rillc-packed route compiles as a constant")
     parser.add_argument("--csv", type=Path, default=HERE / "results.csv")
     args = parser.parse_args()
 
@@ -171,6 +221,8 @@ def main() -> None:
         routes.append("upstream")
         if rillc.is_file():
             routes.append("rillc")
+            if k * n <= args.max_packed_weights:
+                routes.append("rillc-packed")
         for route in routes:
             name = f"{route}_{m}x{k}x{n}"
             source = tensor_function(name, m, k, n)
@@ -179,6 +231,9 @@ def main() -> None:
             elif route == "upstream":
                 obj = compile_mlir_route(work, name, source, [], upstream_schedule(m, n))
             else:
+                if route == "rillc-packed":
+                    name = f"packed_{m}x{k}x{n}"
+                    source = packed_tensor_function(name, m, k, n)
                 mlir = work / f"{name}.mlir"
                 mlir.write_text(source)
                 obj = work / f"{name}.o"
@@ -216,9 +271,9 @@ def main() -> None:
 
     print(f"fp32 FMA peak, one core: AVX-512 {peaks.get('avx512', 0):.1f} GFLOP/s, "
           f"AVX2 {peaks.get('avx2', 0):.1f} GFLOP/s")
-    print(f"{'M':>5} {'K':>5} {'N':>6} {'route':>9} {'GFLOP/s':>8} {'%peak':>6} {'xBLAS':>6} {'max err':>8}")
+    print(f"{'M':>5} {'K':>5} {'N':>6} {'route':>12} {'GFLOP/s':>8} {'%peak':>6} {'xBLAS':>6} {'max err':>8}")
     for row in rows:
-        print(f"{row['M']:>5} {row['K']:>5} {row['N']:>6} {row['route']:>9} {row['gflops']:>8.1f} "
+        print(f"{row['M']:>5} {row['K']:>5} {row['N']:>6} {row['route']:>12} {row['gflops']:>8.1f} "
               f"{100 * row['fraction_of_peak']:>5.0f}% {row['fraction_of_openblas']:>6.2f} {row['max_abs_error']:>8.2g}")
     print(f"CSV: {args.csv}")
     shutil.rmtree(work, ignore_errors=True)

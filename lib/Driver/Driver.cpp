@@ -222,6 +222,20 @@ lowerToLLVMIR(ModuleOp module, const DriverOptions &options,
     CPUPipelineOptions pipelineOptions;
     pipelineOptions.matmulVectorWidth = *width;
     pipelineOptions.matmulRowTile = *width == 16 ? 8 : 6;
+    std::string parseErrors;
+    llvm::raw_string_ostream parseStream(parseErrors);
+    if (failed(pipelineOptions.parseFromString(options.cpuOptions,
+                                               parseStream))) {
+      // A value that does not parse is reported by the option parser
+      // itself, on stderr, before this message.
+      llvm::StringRef reason = llvm::StringRef(parseErrors).trim();
+      if (reason.empty())
+        reason = "a value does not parse (see the message above)";
+      return makeError("invalid --cpu-options '" + options.cpuOptions +
+                       "': " + reason +
+                       "; see `rill-opt --help` under "
+                       "--rill-cpu-pipeline for the option names");
+    }
     buildCPUPipeline(lowering, pipelineOptions);
   }
   if (failed(lowering.run(module)))

@@ -12,6 +12,7 @@ fewer columns than one vector, and K = 1.
 """
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -168,3 +169,101 @@ def test_strided_slice_operands():
     kernel = aot.Kernel(aot.compile_mlir(STRIDED_SOURCE, CPU), "strided", result_rank=3)
     expected = x[:, :, ::2].astype(np.float64) @ w[:, 1::2].astype(np.float64)
     _check(kernel(x, w), expected)
+
+
+def constant_weight_source(k: int, n: int, weight: np.ndarray, resource: bool) -> str:
+    """Two products that share one constant weight, as the ONNX importer
+    writes initializers: a dense attribute, or a dense_resource blob (the
+    importer's form for large tensors). The function returns
+    `lhs @ weight + lhs @ weight`, so the shared packed copy is used twice."""
+    if resource:
+        # A blob is its alignment as a little-endian uint32, then the bytes.
+        blob = (np.uint32(64).tobytes() + weight.astype("<f4").tobytes()).hex()
+        attribute = f"dense_resource<shared_weight> : tensor<{k}x{n}xf32>"
+        trailer = f"""
+{{-#
+  dialect_resources: {{ builtin: {{ shared_weight: "0x{blob}" }} }}
+#-}}"""
+    else:
+        rows = ", ".join("[" + ", ".join(repr(float(v)) for v in row) + "]"
+                         for row in weight)
+        attribute = f"dense<[{rows}]> : tensor<{k}x{n}xf32>"
+        trailer = ""
+    product = f"""linalg.generic {{indexing_maps = [#lhs, #rhs, #out],
+                        iterator_types = ["parallel", "parallel", "parallel", "reduction"]}}
+      ins(%x, %w : tensor<?x?x{k}xf32>, tensor<{k}x{n}xf32>) outs(%f : tensor<?x?x{n}xf32>) {{
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %p : f32
+    linalg.yield %s : f32
+  }} -> tensor<?x?x{n}xf32>"""
+    return f"""
+#lhs = affine_map<(b, m, n, k) -> (b, m, k)>
+#rhs = affine_map<(b, m, n, k) -> (k, n)>
+#out = affine_map<(b, m, n, k) -> (b, m, n)>
+#id = affine_map<(b, m, n) -> (b, m, n)>
+func.func @matmul(%x: tensor<?x?x{k}xf32>) -> tensor<?x?x{n}xf32>
+    attributes {{llvm.emit_c_interface}} {{
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %w = arith.constant {attribute}
+  %batch = tensor.dim %x, %c0 : tensor<?x?x{k}xf32>
+  %rows = tensor.dim %x, %c1 : tensor<?x?x{k}xf32>
+  %e = tensor.empty(%batch, %rows) : tensor<?x?x{n}xf32>
+  %z = arith.constant 0.0 : f32
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<?x?x{n}xf32>) -> tensor<?x?x{n}xf32>
+  %r1 = {product}
+  %r2 = {product}
+  %sum = linalg.generic {{indexing_maps = [#id, #id, #id],
+                          iterator_types = ["parallel", "parallel", "parallel"]}}
+      ins(%r1, %r2 : tensor<?x?x{n}xf32>, tensor<?x?x{n}xf32>) outs(%e : tensor<?x?x{n}xf32>) {{
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  }} -> tensor<?x?x{n}xf32>
+  return %sum : tensor<?x?x{n}xf32>
+}}{trailer}
+"""
+
+
+# (batch, rows, K, N): one row with K a multiple of the four partial sums,
+# K with a remainder (17) and K below one split (3), a partial column panel
+# (33, 20), several row blocks, and the 100M model's 768 -> 2048 shape
+# reduced in K.
+PACKED_SHAPES = [
+    (1, 1, 64, 64), (1, 1, 17, 33), (1, 1, 3, 20), (2, 7, 17, 33),
+    (1, 13, 40, 50), (1, 1, 96, 2048),
+]
+
+
+@pytest.mark.parametrize("resource", [False, True], ids=["dense", "resource"])
+@pytest.mark.parametrize("batch,rows,k,n", PACKED_SHAPES, ids=lambda value: str(value))
+def test_packed_constant_weights(batch, rows, k, n, resource):
+    """Constant weights are repacked into column panels at compile time;
+    the products must still match numpy, for both attribute kinds."""
+    if not resource and k * n > 4096:
+        pytest.skip("large weights come from the importer as dense_resource")
+    rng = np.random.default_rng(k * 1000 + n)
+    x = rng.standard_normal((batch, rows, k)).astype(np.float32)
+    w = rng.standard_normal((k, n)).astype(np.float32)
+    source = constant_weight_source(k, n, w, resource)
+    for pipeline in (CPU, "rill-cpu-pipeline{matmul-vector-width=16 matmul-row-tile=8}",
+                     SEQUENTIAL):
+        kernel = aot.Kernel(aot.compile_mlir(source, pipeline), "matmul", result_rank=3)
+        expected = 2 * (x.astype(np.float64) @ w.astype(np.float64))
+        _check(kernel(x), expected)
+
+
+def test_packing_is_visible_in_ir():
+    """The packed copy replaces the K x N weight in the kernel: one panel
+    of 16 columns per column block, the last padded."""
+    w = np.arange(17 * 33, dtype=np.float32).reshape(17, 33)
+    source = constant_weight_source(17, 33, w, resource=True)
+
+    def lower(options: str) -> str:
+        return subprocess.run(
+            [str(aot.find_rill_opt()), f"--pass-pipeline=builtin.module(func.func(rill-model-codegen{{{options}}}))"],
+            input=source, capture_output=True, text=True, check=True).stdout
+
+    assert "tensor<3x17x16xf32>" in lower("")
+    assert "tensor<3x17x16xf32>" not in lower("pack-weights=false")

@@ -15,6 +15,16 @@
 // RUN: not rillc %rill_src_root/data/onnx/gqa_tiny/model.onnx --position-policy=learned -o %t.so 2>&1 | FileCheck %s --check-prefix=POSITION
 // POSITION: rillc: error: invalid --position-policy 'learned' (expected rotary, clamped-absolute or original)
 
+// RUN: not rillc %rill_src_root/data/onnx/gqa_tiny/model.onnx --cpu-options='key-tile=32 tile-size=4' -o %t.so 2>&1 | FileCheck %s --check-prefix=CPUOPTIONS
+// CPUOPTIONS: rillc: error: invalid --cpu-options 'key-tile=32 tile-size=4': {{.*}}tile-size{{.*}}; see `rill-opt --help` under --rill-cpu-pipeline for the option names
+
+// RUN: not rillc %rill_src_root/data/onnx/gqa_tiny/model.onnx --pipeline=reference --cpu-options=openmp=false -o %t.so 2>&1 | FileCheck %s --check-prefix=CPUREFERENCE
+// CPUREFERENCE: rillc: error: --cpu-options applies to --pipeline=cpu only
+
+// A tuned build is still a working library.
+// RUN: rillc %rill_src_root/data/onnx/gqa_tiny/model.onnx --cpu-options='key-tile=16 matmul-pack-weights=false fuse-elementwise=true' --emit=llvm -o - | FileCheck %s --check-prefix=TUNED
+// TUNED: define {{.*}}@
+
 // RUN: not rillc %t.does-not-exist.onnx 2>&1 | FileCheck %s --check-prefix=MISSING
 // MISSING: rillc: error: cannot open '{{.*}}does-not-exist.onnx': no such file; pass the path of an .onnx model
 
@@ -22,6 +32,7 @@
 // NOINPUT: rillc: error: no input file; usage: rillc model.onnx -o model.so
 
 // RUN: rillc --help | FileCheck %s --check-prefix=HELP
+// HELP: --cpu-options=<options>
 // HELP: --emit=<kind>
 // HELP: --mask=<pattern>
 // HELP: --max-capacity=<slots>

@@ -83,6 +83,15 @@ static cl::opt<std::string> pipeline(
              "baseline). Default: cpu"),
     cl::value_desc("name"), cl::init("cpu"), cl::cat(category));
 
+static cl::opt<std::string> cpuOptions(
+    "cpu-options",
+    cl::desc("Options of the cpu pipeline as space-separated key=value "
+             "pairs, for tuning: query-tile, key-tile, vector-width, "
+             "prefetch, matmul-row-tile, matmul-column-vectors, "
+             "matmul-vector-width, fuse-elementwise, openmp (see "
+             "`rill-opt --help`, --rill-cpu-pipeline)"),
+    cl::value_desc("options"), cl::cat(category));
+
 static cl::opt<int64_t> maxCapacity(
     "max-capacity",
     cl::desc("Largest KV cache capacity, in tokens per sequence, that a "
@@ -225,6 +234,10 @@ int main(int argc, char **argv) {
   options.threads = static_cast<int32_t>(threads);
   options.maxCapacity = maxCapacity;
   options.positionPolicy = positionPolicy;
+  if (!cpuOptions.empty() && *pipelineKind != PipelineKind::CPU)
+    return reportError("--cpu-options applies to --pipeline=cpu only; drop "
+                       "it or select the cpu pipeline");
+  options.cpuOptions = cpuOptions;
   options.target.cpu = march;
   options.target.optLevel = static_cast<unsigned>(optLevel);
   options.link.compiler = compiler;

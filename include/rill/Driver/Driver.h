@@ -71,6 +71,10 @@ struct DriverOptions {
   /// rill-streamify's position policy ("rotary" or "clamped-absolute");
   /// empty keeps the pass default.
   std::string positionPolicy;
+  /// Options of rill-cpu-pipeline as `key=value` pairs separated by
+  /// spaces (query-tile=32 fuse-elementwise=true); they override the
+  /// target-derived defaults. Ignored by the reference pipeline.
+  std::string cpuOptions;
 
   TargetOptions target;
   LinkOptions link;

@@ -39,11 +39,13 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
@@ -84,6 +86,48 @@ struct StridedCopiesToLinalgPass
   }
 };
 
+/// True if fusing the producer of `operand` into its consumer computes no
+/// element twice. The producer must be an all-parallel linalg.generic whose
+/// only result has this one use, and the consumer must read it through a
+/// permutation. Otherwise upstream fusion keeps the producer for its other
+/// uses and recomputes it inside the consumer, or recomputes a broadcast
+/// operand once per broadcast element (rotary tables read once per head).
+bool fusesWithoutRecomputation(OpOperand *operand) {
+  auto producer = operand->get().getDefiningOp<linalg::GenericOp>();
+  auto consumer = dyn_cast<linalg::GenericOp>(operand->getOwner());
+  if (!producer || !consumer || producer->getNumResults() != 1 ||
+      !producer->getResult(0).hasOneUse())
+    return false;
+  if (producer.getNumParallelLoops() != producer.getNumLoops())
+    return false;
+  return consumer.getMatchingIndexingMap(operand).isPermutation();
+}
+
+/// Fuses elementwise linalg.generic producers into their consumers where
+/// that saves a temporary without recomputing anything (see
+/// fusesWithoutRecomputation). It runs after rill-model-codegen, so matrix
+/// products are already loops and keep their schedule.
+struct FuseElementwisePass
+    : PassWrapper<FuseElementwisePass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(FuseElementwisePass)
+
+  StringRef getArgument() const override { return "rill-fuse-elementwise"; }
+  StringRef getDescription() const override {
+    return "Fuse single-use elementwise producers into consumers that read "
+           "each produced element once";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<linalg::LinalgDialect>();
+  }
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    linalg::populateElementwiseOpsFusionPatterns(patterns,
+                                                 fusesWithoutRecomputation);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
 } // namespace
 
 void mlir::rill::buildCPUPipeline(OpPassManager &pm,
@@ -108,7 +152,10 @@ void mlir::rill::buildCPUPipeline(OpPassManager &pm,
   matmulOptions.columnVectors = options.matmulColumnVectors;
   matmulOptions.vectorWidth = options.matmulVectorWidth;
   matmulOptions.parallel = options.openMP;
+  matmulOptions.packWeights = options.matmulPackWeights;
   addModelCodegenPasses(pm, matmulOptions);
+  if (options.fuseElementwise)
+    pm.addNestedPass<func::FuncOp>(std::make_unique<FuseElementwisePass>());
 
   // Buffers, as in the reference pipeline: identity layouts at function
   // boundaries and a deallocation for every temporary.
@@ -142,6 +189,7 @@ void mlir::rill::buildCPUPipeline(OpPassManager &pm,
 }
 
 void mlir::rill::registerCPUPipeline() {
+  PassRegistration<FuseElementwisePass>();
   PassPipelineRegistration<CPUPipelineOptions>(
       "rill-cpu-pipeline",
       "Lower tensor-level Rill IR to the LLVM dialect through the tiled "

@@ -6,11 +6,11 @@
 // lhs[r..., k] * rhs[k, n]` with f32 elements and a static rhs (MatMul and
 // Gemm without transB, as the ONNX importer writes them) becomes:
 //
-//   parallel over the leading row dimensions, blocks of rowTile rows of
-//   the innermost row dimension and blocks of columnVectors vectors of
-//   columns:
+//   parallel over column blocks of columnVectors vectors, the leading row
+//   dimensions and blocks of rowTile rows of the innermost row dimension:
 //     acc[i][j] = init[row i, vector j of the block]
-//     for k: w[j] = rhs[k, vector j]; acc[i][j] += broadcast(lhs[row i, k]) * w[j]
+//     for k: w[j] = rhs[k, vector j]
+//            acc[i][j] += broadcast(lhs[row i, k]) * w[j]
 //     out[row i, vector j] = acc[i][j]
 //
 // The accumulators are loop-carried vectors, so they live in registers, and
@@ -18,6 +18,15 @@
 // load per column vector. Row remainders run the same block one row at a
 // time. The column remainder is known at compile time, and its last vector
 // is loaded and stored under a mask.
+//
+// A constant rhs (a weight) is repacked at compile time into panels of one
+// column block, [N / block][K][block], padded with zeros: a block then
+// reads one contiguous stream instead of K rows N elements apart. This is
+// what a decode step needs, where one row meets every weight once and the
+// product is bound by how fast the weights stream from memory. Blocks with
+// fewer than minAccumulators accumulators (a single row) split the
+// reduction into interleaved partial sums so that consecutive FMAs do not
+// wait on each other's results.
 //
 // The schedule was first written with upstream tiling, vectorization and
 // vector lowering patterns. The greedy driver did not terminate on those
@@ -36,6 +45,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
@@ -52,6 +62,7 @@ namespace {
 /// lhs (rows..., k), rhs (k, n) and out (rows..., n).
 struct MatmulShape {
   unsigned numRowDims = 0;
+  int64_t reduction = 0;
   int64_t columns = 0;
 };
 
@@ -122,18 +133,76 @@ std::optional<MatmulShape> matchMatmul(linalg::LinalgOp op) {
 
   MatmulShape shape;
   shape.numRowDims = numRowDims;
+  shape.reduction = rhsType.getDimSize(0);
   shape.columns = rhsType.getDimSize(1);
   return shape;
+}
+
+/// Returns the f32 elements of a constant, or nullopt when `value` is not
+/// an f32 constant whose data is at hand.
+std::optional<std::vector<float>> getConstantElements(Value value) {
+  auto constant = value.getDefiningOp<arith::ConstantOp>();
+  if (!constant)
+    return std::nullopt;
+  if (auto resource =
+          dyn_cast<DenseF32ResourceElementsAttr>(constant.getValue())) {
+    std::optional<ArrayRef<float>> data = resource.tryGetAsArrayRef();
+    if (!data)
+      return std::nullopt;
+    return std::vector<float>(data->begin(), data->end());
+  }
+  if (auto dense = dyn_cast<DenseElementsAttr>(constant.getValue())) {
+    if (!dense.getElementType().isF32())
+      return std::nullopt;
+    auto values = dense.getValues<float>();
+    return std::vector<float>(values.begin(), values.end());
+  }
+  return std::nullopt;
+}
+
+/// Packs the constant K x N weight `rhs` into panels of `panelColumns`
+/// columns, tensor<ceil(N / panelColumns) x K x panelColumns>, with the
+/// last panel padded with zeros. A register block then streams one
+/// contiguous panel instead of K rows that lie N elements apart, which
+/// keeps the hardware prefetcher ahead in a decode step (one row times the
+/// whole weight). Returns null when `rhs` is not a constant.
+Value packConstantWeights(RewriterBase &b, Value rhs, int64_t panelColumns) {
+  std::optional<std::vector<float>> elements = getConstantElements(rhs);
+  if (!elements)
+    return {};
+  auto type = cast<RankedTensorType>(rhs.getType());
+  int64_t rows = type.getDimSize(0), columns = type.getDimSize(1);
+  int64_t panels = llvm::divideCeil(columns, panelColumns);
+  int64_t panelSize = rows * panelColumns;
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
+      panels * panelSize * sizeof(float), alignof(float) * 16);
+  auto *packed = reinterpret_cast<float *>(blob.getMutableData().data());
+  std::fill(packed, packed + panels * panelSize, 0.0f);
+  for (int64_t k = 0; k < rows; ++k)
+    for (int64_t n = 0; n < columns; ++n)
+      packed[(n / panelColumns) * panelSize + k * panelColumns +
+             n % panelColumns] = (*elements)[k * columns + n];
+
+  auto packedType =
+      RankedTensorType::get({panels, rows, panelColumns}, b.getF32Type());
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointAfterValue(rhs);
+  auto attr = DenseResourceElementsAttr::get(packedType, "rill_packed_weight",
+                                             std::move(blob));
+  return arith::ConstantOp::create(b, rhs.getLoc(), attr);
 }
 
 /// Emits the loop nest of one matrix product before the op.
 class MatmulKernelBuilder {
 public:
+  /// `packedRhs` is the right-hand side packed by packConstantWeights into
+  /// panels
+  /// of one column block each, or null to read the K x N operand.
   MatmulKernelBuilder(RewriterBase &rewriter, linalg::LinalgOp op,
                       const MatmulShape &shape,
-                      const ModelCodegenOptions &options)
-      : b(rewriter), loc(op.getLoc()), op(op), shape(shape),
-        options(options) {}
+                      const ModelCodegenOptions &options, Value packedRhs)
+      : b(rewriter), loc(op.getLoc()), op(op), shape(shape), options(options),
+        packedRhs(packedRhs) {}
 
   Value build();
 
@@ -151,15 +220,24 @@ private:
                    function_ref<void()> elseBody);
 
   /// Emits one block of `numRows` rows from `rowStart` and `numVectors`
-  /// column vectors from `columnStart`; the last vector has `lastLanes`
-  /// valid lanes.
+  /// column vectors of column block `columnBlock`; the last vector has
+  /// `lastLanes` valid lanes.
   void buildBlock(ArrayRef<Value> outerRows, Value rowStart, int64_t numRows,
-                  Value columnStart, int64_t numVectors, int64_t lastLanes);
+                  Value columnBlock, int64_t numVectors, int64_t lastLanes);
   /// Emits the blocks of one column block: full row blocks, or the
   /// remaining rows one by one.
   void buildColumnBlock(ArrayRef<Value> outerRows, Value rowBlock,
-                        Value columnStart, int64_t numVectors,
+                        Value columnBlock, int64_t numVectors,
                         int64_t lastLanes);
+  /// Emits the reduction over k in [lower, upper) of a block, in `splits`
+  /// interleaved partial sums per accumulator (k, k + 1, ... k + splits - 1
+  /// go to different partial sums); returns the summed accumulators.
+  SmallVector<Value> buildReduction(ArrayRef<Value> accumulators,
+                                    int64_t lower, int64_t upper,
+                                    int64_t splits,
+                                    function_ref<Value(Value, int64_t)> row,
+                                    function_ref<Value(Value, int64_t)> weight,
+                                    int64_t blockRows, int64_t numVectors);
 
   Value loadVector(Value memref, SmallVector<Value> indices, int64_t lanes);
   void storeVector(Value vector, Value memref, SmallVector<Value> indices,
@@ -170,9 +248,10 @@ private:
   linalg::LinalgOp op;
   MatmulShape shape;
   const ModelCodegenOptions &options;
+  Value packedRhs;
 
   Value lhs, rhs, init, output;
-  Value numRows, reduction;
+  Value numRows;
 };
 
 // Operands become identity-layout buffers, because bufferization cannot
@@ -226,8 +305,54 @@ void MatmulKernelBuilder::storeVector(Value vector, Value memref,
   vector::MaskedStoreOp::create(b, loc, memref, indices, mask, vector);
 }
 
+SmallVector<Value> MatmulKernelBuilder::buildReduction(
+    ArrayRef<Value> accumulators, int64_t lower, int64_t upper,
+    int64_t splits, function_ref<Value(Value, int64_t)> row,
+    function_ref<Value(Value, int64_t)> weight, int64_t blockRows,
+    int64_t numVectors) {
+  // Partial sum 0 continues the accumulators; the others start at zero.
+  auto count = static_cast<int64_t>(accumulators.size());
+  SmallVector<Value> initial(accumulators);
+  if (splits > 1) {
+    Value zeros = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vectorType(), b.getF32FloatAttr(0.0)));
+    initial.append((splits - 1) * count, zeros);
+  }
+  auto loop = scf::ForOp::create(
+      b, loc, index(lower), index(upper), index(splits), initial,
+      [&](OpBuilder &nested, Location, Value k, ValueRange carried) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        SmallVector<Value> updated;
+        for (int64_t split = 0; split < splits; ++split) {
+          Value step =
+              split == 0 ? k : arith::AddIOp::create(b, loc, k, index(split));
+          SmallVector<Value> weights;
+          for (int64_t vector = 0; vector < numVectors; ++vector)
+            weights.push_back(weight(step, vector));
+          for (int64_t r = 0; r < blockRows; ++r) {
+            Value broadcast =
+                vector::BroadcastOp::create(b, loc, vectorType(), row(step, r));
+            for (int64_t vector = 0; vector < numVectors; ++vector)
+              updated.push_back(vector::FMAOp::create(
+                  b, loc, broadcast, weights[vector],
+                  carried[split * count + r * numVectors + vector]));
+          }
+        }
+        scf::YieldOp::create(b, loc, updated);
+      });
+
+  SmallVector<Value> sums(loop.getResults().take_front(count));
+  for (int64_t split = 1; split < splits; ++split)
+    for (int64_t i = 0; i < count; ++i)
+      sums[i] = arith::AddFOp::create(b, loc, sums[i],
+                                      loop.getResult(split * count + i));
+  return sums;
+}
+
 void MatmulKernelBuilder::buildBlock(ArrayRef<Value> outerRows, Value rowStart,
-                                     int64_t blockRows, Value columnStart,
+                                     int64_t blockRows, Value columnBlock,
                                      int64_t numVectors, int64_t lastLanes) {
   int64_t width = options.vectorWidth;
   auto lanesOf = [&](int64_t vector) {
@@ -239,50 +364,52 @@ void MatmulKernelBuilder::buildBlock(ArrayRef<Value> outerRows, Value rowStart,
     indices.push_back(last);
     return indices;
   };
+  Value columnStart = arith::MulIOp::create(
+      b, loc, columnBlock, index(options.columnVectors * width));
   auto column = [&](int64_t vector) {
     return arith::AddIOp::create(b, loc, columnStart, index(vector * width))
         .getResult();
   };
+  auto row = [&](Value k, int64_t r) -> Value {
+    return memref::LoadOp::create(b, loc, lhs, rowIndices(r, k));
+  };
+  // A packed panel is padded to whole vectors, so its loads need no mask.
+  auto weight = [&](Value k, int64_t vector) -> Value {
+    if (packedRhs)
+      return vector::LoadOp::create(b, loc, vectorType(), rhs,
+                                    {columnBlock, k, index(vector * width)});
+    return loadVector(rhs, {k, column(vector)}, lanesOf(vector));
+  };
 
   // Accumulators start from the init operand (zeros or a Gemm bias).
   SmallVector<Value> accumulators;
-  for (int64_t row = 0; row < blockRows; ++row)
+  for (int64_t r = 0; r < blockRows; ++r)
     for (int64_t vector = 0; vector < numVectors; ++vector)
       accumulators.push_back(
-          loadVector(init, rowIndices(row, column(vector)), lanesOf(vector)));
+          loadVector(init, rowIndices(r, column(vector)), lanesOf(vector)));
 
-  auto loop = scf::ForOp::create(
-      b, loc, index(0), reduction, index(1), accumulators,
-      [&](OpBuilder &nested, Location, Value k, ValueRange carried) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nested.getInsertionBlock(),
-                            nested.getInsertionPoint());
-        SmallVector<Value> weights;
-        for (int64_t vector = 0; vector < numVectors; ++vector)
-          weights.push_back(
-              loadVector(rhs, {k, column(vector)}, lanesOf(vector)));
-        SmallVector<Value> updated;
-        for (int64_t row = 0; row < blockRows; ++row) {
-          Value element =
-              memref::LoadOp::create(b, loc, lhs, rowIndices(row, k));
-          Value broadcast =
-              vector::BroadcastOp::create(b, loc, vectorType(), element);
-          for (int64_t vector = 0; vector < numVectors; ++vector)
-            updated.push_back(vector::FMAOp::create(
-                b, loc, broadcast, weights[vector],
-                carried[row * numVectors + vector]));
-        }
-        scf::YieldOp::create(b, loc, updated);
-      });
+  // A block with few accumulators (one row of a decode step) would wait on
+  // the FMA latency of each; it keeps several partial sums instead.
+  int64_t splits = 1;
+  int64_t count = blockRows * numVectors;
+  if (count < options.minAccumulators)
+    splits = std::max<int64_t>(1, options.minAccumulators / count);
+  int64_t splitEnd = splits > 1 ? shape.reduction / splits * splits : 0;
+  if (splitEnd > 0)
+    accumulators = buildReduction(accumulators, 0, splitEnd, splits, row,
+                                  weight, blockRows, numVectors);
+  if (splitEnd < shape.reduction)
+    accumulators = buildReduction(accumulators, splitEnd, shape.reduction, 1,
+                                  row, weight, blockRows, numVectors);
 
-  for (int64_t row = 0; row < blockRows; ++row)
+  for (int64_t r = 0; r < blockRows; ++r)
     for (int64_t vector = 0; vector < numVectors; ++vector)
-      storeVector(loop.getResult(row * numVectors + vector), output,
-                  rowIndices(row, column(vector)), lanesOf(vector));
+      storeVector(accumulators[r * numVectors + vector], output,
+                  rowIndices(r, column(vector)), lanesOf(vector));
 }
 
 void MatmulKernelBuilder::buildColumnBlock(ArrayRef<Value> outerRows,
-                                           Value rowBlock, Value columnStart,
+                                           Value rowBlock, Value columnBlock,
                                            int64_t numVectors,
                                            int64_t lastLanes) {
   int64_t rowTile = options.rowTile;
@@ -296,7 +423,7 @@ void MatmulKernelBuilder::buildColumnBlock(ArrayRef<Value> outerRows,
   buildIfElse(
       isFull,
       [&] {
-        buildBlock(outerRows, rowStart, rowTile, columnStart, numVectors,
+        buildBlock(outerRows, rowStart, rowTile, columnBlock, numVectors,
                    lastLanes);
       },
       [&] {
@@ -306,7 +433,7 @@ void MatmulKernelBuilder::buildColumnBlock(ArrayRef<Value> outerRows,
               OpBuilder::InsertionGuard innerGuard(b);
               b.setInsertionPoint(inner.getInsertionBlock(),
                                   inner.getInsertionPoint());
-              buildBlock(outerRows, row, 1, columnStart, numVectors,
+              buildBlock(outerRows, row, 1, columnBlock, numVectors,
                          lastLanes);
               scf::YieldOp::create(b, loc);
             });
@@ -315,7 +442,7 @@ void MatmulKernelBuilder::buildColumnBlock(ArrayRef<Value> outerRows,
 
 Value MatmulKernelBuilder::build() {
   lhs = toBuffer(op.getDpsInputs()[0]);
-  rhs = toBuffer(op.getDpsInputs()[1]);
+  rhs = toBuffer(packedRhs ? packedRhs : op.getDpsInputs()[1]);
   Value initTensor = op.getDpsInits()[0];
   init = toBuffer(initTensor);
 
@@ -334,7 +461,6 @@ Value MatmulKernelBuilder::build() {
       MemRefType::get(resultType.getShape(), resultType.getElementType()),
       dynamicSizes, b.getI64IntegerAttr(64));
   numRows = rowSizes.back();
-  reduction = memref::DimOp::create(b, loc, rhs, 0);
 
   int64_t width = options.vectorWidth;
   int64_t blockColumns = options.columnVectors * width;
@@ -342,31 +468,31 @@ Value MatmulKernelBuilder::build() {
   int64_t tailColumns = shape.columns % blockColumns;
   int64_t numColumnBlocks = fullColumnBlocks + (tailColumns ? 1 : 0);
 
-  // Parallel over the outer row dimensions, the row blocks and the column
-  // blocks; every iteration writes its own part of the output.
+  // Parallel over the column blocks, the outer row dimensions and the row
+  // blocks; every iteration writes its own part of the output. Column
+  // blocks come first, so that consecutive iterations of one thread reuse
+  // the block's weights from cache.
   SmallVector<Value> lowerBounds, upperBounds, steps;
+  upperBounds.push_back(index(numColumnBlocks));
   for (unsigned dimension = 0; dimension + 1 < shape.numRowDims; ++dimension)
     upperBounds.push_back(rowSizes[dimension]);
   upperBounds.push_back(arith::CeilDivSIOp::create(b, loc, numRows,
                                                    index(options.rowTile)));
-  upperBounds.push_back(index(numColumnBlocks));
   lowerBounds.assign(upperBounds.size(), index(0));
   steps.assign(upperBounds.size(), index(1));
 
   auto buildBody = [&](ValueRange ivs) {
-    SmallVector<Value> outerRows(ivs.drop_back(2));
-    Value rowBlock = ivs[ivs.size() - 2];
-    Value columnBlock = ivs.back();
-    Value columnStart =
-        arith::MulIOp::create(b, loc, columnBlock, index(blockColumns));
+    Value columnBlock = ivs.front();
+    SmallVector<Value> outerRows(ivs.drop_front().drop_back());
+    Value rowBlock = ivs.back();
     auto fullBlock = [&] {
-      buildColumnBlock(outerRows, rowBlock, columnStart,
+      buildColumnBlock(outerRows, rowBlock, columnBlock,
                        options.columnVectors, width);
     };
     auto tailBlock = [&] {
       int64_t vectors = llvm::divideCeil(tailColumns, width);
       int64_t lastLanes = tailColumns - (vectors - 1) * width;
-      buildColumnBlock(outerRows, rowBlock, columnStart, vectors, lastLanes);
+      buildColumnBlock(outerRows, rowBlock, columnBlock, vectors, lastLanes);
     };
     if (tailColumns == 0)
       return fullBlock();
@@ -388,26 +514,28 @@ Value MatmulKernelBuilder::build() {
       ivs.push_back(loop.getInductionVar());
     buildBody(ivs);
   };
+  auto buildParallel = [&] {
+    auto parallel =
+        scf::ParallelOp::create(b, loc, lowerBounds, upperBounds, steps);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(parallel.getBody());
+    buildBody(parallel.getInductionVars());
+  };
   if (!options.parallel) {
     buildSequential();
+  } else if (shape.reduction * shape.columns >= options.parallelThreshold) {
+    // One row is enough work for the parallel loop: emit only that.
+    buildParallel();
   } else {
     // Small products (a decode step of a small model) cost less than
     // starting a parallel region: they run sequentially.
     Value work = arith::MulIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, numRows, reduction),
-        index(shape.columns));
+        b, loc, numRows, index(shape.reduction * shape.columns));
     for (unsigned dimension = 0; dimension + 1 < shape.numRowDims; ++dimension)
       work = arith::MulIOp::create(b, loc, work, rowSizes[dimension]);
     Value isLarge =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, work,
                               index(options.parallelThreshold));
-    auto buildParallel = [&] {
-      auto parallel =
-          scf::ParallelOp::create(b, loc, lowerBounds, upperBounds, steps);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(parallel.getBody());
-      buildBody(parallel.getInductionVars());
-    };
     buildIfElse(isLarge, buildParallel, buildSequential);
   }
 
@@ -428,6 +556,8 @@ struct ModelCodegenPass
     vectorWidth = options.vectorWidth;
     parallel = options.parallel;
     parallelThreshold = options.parallelThreshold;
+    minAccumulators = options.minAccumulators;
+    packWeights = options.packWeights;
   }
 
   StringRef getArgument() const override { return "rill-model-codegen"; }
@@ -448,17 +578,21 @@ struct ModelCodegenPass
     options.vectorWidth = vectorWidth;
     options.parallel = parallel;
     options.parallelThreshold = parallelThreshold;
+    options.minAccumulators = minAccumulators;
+    options.packWeights = packWeights;
     // The block is unrolled into rowTile x columnVectors accumulators, so
     // it must stay small enough to live in registers.
     if (rowTile < 1 || columnVectors < 1 || vectorWidth < 1 ||
-        rowTile * columnVectors > 64 || vectorWidth > 64) {
+        rowTile * columnVectors > 64 || vectorWidth > 64 ||
+        minAccumulators < 1 || minAccumulators > 64) {
       getOperation()->emitError()
           << "rill-model-codegen: invalid block (row-tile "
           << static_cast<int64_t>(rowTile) << ", column-vectors "
           << static_cast<int64_t>(columnVectors) << ", vector-width "
-          << static_cast<int64_t>(vectorWidth)
+          << static_cast<int64_t>(vectorWidth) << ", min-accumulators "
+          << static_cast<int64_t>(minAccumulators)
           << "); expected positive values with row-tile x column-vectors "
-             "<= 64 and vector-width <= 64";
+             "<= 64, vector-width <= 64 and min-accumulators <= 64";
       return signalPassFailure();
     }
 
@@ -468,9 +602,21 @@ struct ModelCodegenPass
         matmuls.push_back({op, *shape});
     });
     IRRewriter rewriter(&getContext());
+    // Products that share a weight share its packed copy.
+    DenseMap<Value, Value> packedWeights;
     for (auto &[op, shape] : matmuls) {
+      Value packedRhs;
+      if (packWeights) {
+        Value rhs = op.getDpsInputs()[1];
+        auto [it, inserted] = packedWeights.try_emplace(rhs);
+        if (inserted)
+          it->second = packConstantWeights(rewriter, rhs,
+                                           columnVectors * vectorWidth);
+        packedRhs = it->second;
+      }
       rewriter.setInsertionPoint(op);
-      Value result = MatmulKernelBuilder(rewriter, op, shape, options).build();
+      Value result =
+          MatmulKernelBuilder(rewriter, op, shape, options, packedRhs).build();
       rewriter.replaceOp(op, result);
     }
   }
@@ -495,6 +641,17 @@ struct ModelCodegenPass
       llvm::cl::desc("Multiply-adds below which a product runs sequentially "
                      "even with parallel=true"),
       llvm::cl::init(ModelCodegenOptions().parallelThreshold)};
+  Option<int64_t> minAccumulators{
+      *this, "min-accumulators",
+      llvm::cl::desc("Accumulator vectors a register block keeps at least; "
+                     "smaller blocks (one row) split the reduction into "
+                     "partial sums to reach it"),
+      llvm::cl::init(ModelCodegenOptions().minAccumulators)};
+  Option<bool> packWeights{
+      *this, "pack-weights",
+      llvm::cl::desc("Repack constant weights into contiguous panels of one "
+                     "column block each"),
+      llvm::cl::init(ModelCodegenOptions().packWeights)};
 };
 
 } // namespace

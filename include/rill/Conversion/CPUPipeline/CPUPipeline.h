@@ -51,6 +51,16 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "16 for AVX-512; the block must fit the target's "
                      "vector registers)"),
       llvm::cl::init(8)};
+  PassOptions::Option<bool> matmulPackWeights{
+      *this, "matmul-pack-weights",
+      llvm::cl::desc("Repack constant matrix-product weights into "
+                     "contiguous panels of one register block's columns"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> fuseElementwise{
+      *this, "fuse-elementwise",
+      llvm::cl::desc("Fuse elementwise producers into their consumers where "
+                     "no element is computed twice"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> openMP{
       *this, "openmp",
       llvm::cl::desc("Run attention blocks in parallel with OpenMP (the "

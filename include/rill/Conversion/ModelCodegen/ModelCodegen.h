@@ -40,6 +40,13 @@ struct ModelCodegenOptions {
   /// Multiply-adds (rows x K x N) below which a product runs sequentially
   /// even with `parallel`: starting an OpenMP region costs microseconds.
   int64_t parallelThreshold = 1 << 16;
+  /// Accumulator vectors a block keeps at least: a block with fewer (one
+  /// row of a decode step) splits the reduction into partial sums, so that
+  /// consecutive FMAs do not wait on each other.
+  int64_t minAccumulators = 8;
+  /// Repack constant weights into panels of one column block each, so that
+  /// a block reads its weights as one contiguous stream.
+  bool packWeights = true;
 };
 
 /// Adds the model code generation pass to `pm` (anchored on

@@ -30,7 +30,7 @@ a Markdown report (build/eval/cost/report.md) and plots under docs/img/.
 
 Usage: /usr/bin/python3 bench/eval/cost.py [--models stories260K,llama_random_100M]
        [--sizes 256,512,...] [--random-sizes 1024] [--engines torch,ort,rill] [--policies dense,sinks]
-       [--threads 1] [--report-only]
+       [--threads 1] [--rill-march native] [--report-only]
 """
 
 from __future__ import annotations
@@ -110,11 +110,11 @@ def ort_cost(model: str, policy: str, size: int, args) -> dict:
 
 
 def rill_library(model: str, args) -> Path:
-    """Compile the model's export once, with room for the dense runs' extra slots."""
+    """Compile the model's export once for --rill-march, with room for the dense runs' extra slots."""
     max_capacity = max(sizes_of(model, args)) + 64
-    return common.compile_with_rillc(onnx_of(model, args.max_positions),
-                                     common.BUILD / "rill" / f"{model}_p{args.max_positions}_c{max_capacity}.so",
-                                     extra_args=["--max-capacity", str(max_capacity)])
+    name = f"{model}_p{args.max_positions}_c{max_capacity}_{args.rill_march}.so"
+    return common.compile_with_rillc(onnx_of(model, args.max_positions), common.BUILD / "rill" / name,
+                                     extra_args=["--max-capacity", str(max_capacity), "--march", args.rill_march])
 
 
 def rill_cost(model: str, policy: str, size: int, args) -> dict:
@@ -133,7 +133,8 @@ ENGINES = {"torch": torch_cost, "ort": ort_cost, "rill": rill_cost}
 
 
 def measure(engine: str, model: str, policy: str, size: int, args) -> dict | None:
-    path = OUT / f"{engine}__{model}__{policy}__c{size}__t{args.threads}.json"
+    march = f"__{args.rill_march}" if engine == "rill" else ""
+    path = OUT / f"{engine}__{model}__{policy}__c{size}__t{args.threads}{march}.json"
     if path.is_file():
         return json.loads(path.read_text())
     begin = time.time()
@@ -341,6 +342,9 @@ def main(argv=None) -> int:
     parser.add_argument("--engines", default="torch,ort,rill", help="comma-separated: torch, ort, rill")
     parser.add_argument("--policies", default=",".join(POLICIES), help="comma-separated policies to measure (default: all four)")
     parser.add_argument("--threads", type=int, default=1, help="threads of every engine (default: %(default)s)")
+    parser.add_argument("--rill-march", default="native",
+                        help="rillc --march of Rill's libraries (default: %(default)s: the machine's own vector "
+                             "width, which the peers' kernels also pick at run time; x86-64-v3 for AVX2)")
     parser.add_argument("--measure", type=int, default=20, help="timed steps per configuration (default: %(default)s)")
     parser.add_argument("--max-recompute", type=int, default=4096, help="largest cache size that runs recompute")
     parser.add_argument("--max-positions", type=int, default=8192, help="RoPE table rows of the ONNX exports")

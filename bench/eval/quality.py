@@ -408,6 +408,8 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="runs at once, one thread each (default: %(default)s)")
     parser.add_argument("--models", default=",".join(common.MODELS), help="comma-separated model names")
     parser.add_argument("--skip-ablations", action="store_true", help="run only the main grid")
+    parser.add_argument("--policies", default="dense,window,recompute,sinks",
+                        help="comma-separated policies whose runs are planned (default: all four)")
     parser.add_argument("--engines", default="torch,rill", help="comma-separated: torch, rill (default: %(default)s)")
     parser.add_argument("--report-only", action="store_true", help="write the report and plots from finished runs")
     args = parser.parse_args(argv)
@@ -429,7 +431,10 @@ def main(argv=None) -> int:
         if reason:
             common.log(f"Rill rows skipped: {reason}")
             args.engines = [e for e in args.engines if e != "rill"]
-    jobs = plan_jobs(args)
+    policies = [p for p in args.policies.split(",") if p]
+    if not policies or set(policies) - {"dense", "window", "recompute", "sinks"}:
+        parser.error(f"--policies takes dense, window, recompute and/or sinks (got {args.policies})")
+    jobs = [job for job in plan_jobs(args) if job["policy"] in policies]
     if not args.report_only:
         for model in args.models:  # tokenize up front, once per tokenizer and text
             for text in common.TEXT_FILES:

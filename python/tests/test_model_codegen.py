@@ -35,6 +35,18 @@ CPU = "rill-cpu-pipeline"
 SEQUENTIAL = "rill-cpu-pipeline{openmp=false}"
 
 
+def product_source(k: int, n: int) -> str:
+    """Return `%x @ %w` accumulated into `%f`, as the importer writes MatMul."""
+    return f"""linalg.generic {{indexing_maps = [#lhs, #rhs, #out],
+                        iterator_types = ["parallel", "parallel", "parallel", "reduction"]}}
+      ins(%x, %w : tensor<?x?x{k}xf32>, tensor<{k}x{n}xf32>) outs(%f : tensor<?x?x{n}xf32>) {{
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %p : f32
+    linalg.yield %s : f32
+  }} -> tensor<?x?x{n}xf32>"""
+
+
 def matmul_source(k: int, n: int, bias: bool) -> str:
     """`out[b, m, :] = (bias or 0) + lhs[b, m, :] @ weight` with dynamic b and m."""
     init = f"""
@@ -61,14 +73,7 @@ func.func @matmul(%x: tensor<?x?x{k}xf32>, %w: tensor<{k}x{n}xf32>{bias_argument
   %batch = tensor.dim %x, %c0 : tensor<?x?x{k}xf32>
   %rows = tensor.dim %x, %c1 : tensor<?x?x{k}xf32>
   %e = tensor.empty(%batch, %rows) : tensor<?x?x{n}xf32>{init}
-  %r = linalg.generic {{indexing_maps = [#lhs, #rhs, #out],
-                        iterator_types = ["parallel", "parallel", "parallel", "reduction"]}}
-      ins(%x, %w : tensor<?x?x{k}xf32>, tensor<{k}x{n}xf32>) outs(%f : tensor<?x?x{n}xf32>) {{
-  ^bb0(%a: f32, %b: f32, %c: f32):
-    %p = arith.mulf %a, %b : f32
-    %s = arith.addf %c, %p : f32
-    linalg.yield %s : f32
-  }} -> tensor<?x?x{n}xf32>
+  %r = {product_source(k, n)}
   return %r : tensor<?x?x{n}xf32>
 }}
 """
@@ -189,14 +194,7 @@ def constant_weight_source(k: int, n: int, weight: np.ndarray, resource: bool) -
                          for row in weight)
         attribute = f"dense<[{rows}]> : tensor<{k}x{n}xf32>"
         trailer = ""
-    product = f"""linalg.generic {{indexing_maps = [#lhs, #rhs, #out],
-                        iterator_types = ["parallel", "parallel", "parallel", "reduction"]}}
-      ins(%x, %w : tensor<?x?x{k}xf32>, tensor<{k}x{n}xf32>) outs(%f : tensor<?x?x{n}xf32>) {{
-  ^bb0(%a: f32, %b: f32, %c: f32):
-    %p = arith.mulf %a, %b : f32
-    %s = arith.addf %c, %p : f32
-    linalg.yield %s : f32
-  }} -> tensor<?x?x{n}xf32>"""
+    product = product_source(k, n)
     return f"""
 #lhs = affine_map<(b, m, n, k) -> (b, m, k)>
 #rhs = affine_map<(b, m, n, k) -> (k, n)>

@@ -89,7 +89,7 @@ def plan_jobs(args) -> list[dict]:
                     recompute = dict(base, policy="recompute", sinks=0, capacity=capacity)
                     if engine == "torch":
                         jobs.append(dict(recompute, tokens=args.short_tokens, stride=args.recompute_stride))
-                    elif capacity == spec.cache_sizes[0]:
+                    elif capacity == spec.cache_sizes[0] or args.rill_recompute_both_caches:
                         jobs.append(dict(recompute, tokens=args.rill_recompute_tokens, stride=1))
                         # The torch peer repeats the run unless its strided run has the same stream
                         # (same key), whose every 200th target then serves as the cross-check.
@@ -405,6 +405,10 @@ def main(argv=None) -> int:
                         help="the torch peer's recompute scores every N-th target (default: %(default)s)")
     parser.add_argument("--rill-recompute-tokens", type=int, default=20_001,
                         help="stream length of Rill's recompute runs, every target scored (default: %(default)s)")
+    parser.add_argument("--capacities", default="",
+                        help="comma-separated cache sizes whose runs are planned (default: every size)")
+    parser.add_argument("--rill-recompute-both-caches", action="store_true",
+                        help="run Rill's recompute at both cache sizes (default: the smaller one only)")
     parser.add_argument("--jobs", type=int, default=2, help="runs at once, one thread each (default: %(default)s)")
     parser.add_argument("--models", default=",".join(common.MODELS), help="comma-separated model names")
     parser.add_argument("--skip-ablations", action="store_true", help="run only the main grid")
@@ -435,6 +439,9 @@ def main(argv=None) -> int:
     if not policies or set(policies) - {"dense", "window", "recompute", "sinks"}:
         parser.error(f"--policies takes dense, window, recompute and/or sinks (got {args.policies})")
     jobs = [job for job in plan_jobs(args) if job["policy"] in policies]
+    if args.capacities:
+        capacities = {int(c) for c in args.capacities.split(",") if c}
+        jobs = [job for job in jobs if job["capacity"] in capacities]
     if not args.report_only:
         for model in args.models:  # tokenize up front, once per tokenizer and text
             for text in common.TEXT_FILES:

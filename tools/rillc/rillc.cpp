@@ -88,7 +88,8 @@ static cl::opt<std::string> cpuOptions(
     cl::desc("Options of the cpu pipeline as space-separated key=value "
              "pairs, for tuning: query-tile, key-tile, vector-width, "
              "prefetch, matmul-row-tile, matmul-column-vectors, "
-             "matmul-vector-width, fuse-elementwise, openmp (see "
+             "matmul-vector-width, matmul-pack-weights, fuse-elementwise, "
+             "openmp (see "
              "`rill-opt --help`, --rill-cpu-pipeline)"),
     cl::value_desc("options"), cl::cat(category));
 

@@ -146,8 +146,11 @@ std::optional<std::vector<float>> getConstantElements(Value value) {
     return std::nullopt;
   if (auto resource =
           dyn_cast<DenseF32ResourceElementsAttr>(constant.getValue())) {
+    // A blob shorter or longer than its type (nothing checks that when the
+    // IR is parsed) is left alone rather than read out of bounds.
     std::optional<ArrayRef<float>> data = resource.tryGetAsArrayRef();
-    if (!data)
+    if (!data || static_cast<int64_t>(data->size()) !=
+                     resource.getType().getNumElements())
       return std::nullopt;
     return std::vector<float>(data->begin(), data->end());
   }
@@ -582,8 +585,9 @@ struct ModelCodegenPass
     options.packWeights = packWeights;
     // The block is unrolled into rowTile x columnVectors accumulators, so
     // it must stay small enough to live in registers.
-    if (rowTile < 1 || columnVectors < 1 || vectorWidth < 1 ||
-        rowTile * columnVectors > 64 || vectorWidth > 64 ||
+    // Each factor is bounded before the product, which could overflow.
+    if (rowTile < 1 || columnVectors < 1 || vectorWidth < 1 || rowTile > 64 ||
+        columnVectors > 64 || rowTile * columnVectors > 64 || vectorWidth > 64 ||
         minAccumulators < 1 || minAccumulators > 64) {
       getOperation()->emitError()
           << "rill-model-codegen: invalid block (row-tile "

@@ -76,11 +76,16 @@ struct RillTileAttentionPass
     tileOptions.parallel = parallel;
     tileOptions.prefetch = prefetch;
     tileOptions.staticTableLimit = staticTableLimit;
-    if (queryTile < 1 || keyTile < 1 || vectorWidth < 1) {
+    // The tile buffers live on the stack of each (OpenMP) thread, so the
+    // tiles are bounded as well as positive.
+    int64_t query = queryTile, key = keyTile, width = vectorWidth;
+    if (query < 1 || query > 256 || key < 1 || key > 4096 || width < 1 ||
+        width > 64) {
       getOperation()->emitError()
-          << "rill-tile-attention expects positive query-tile, key-tile and "
-             "vector-width (got "
-          << queryTile << ", " << keyTile << ", " << vectorWidth << ")";
+          << "rill-tile-attention: invalid tile (query-tile " << query
+          << ", key-tile " << key << ", vector-width " << width
+          << "); expected query-tile in 1..256, key-tile in 1..4096 and "
+             "vector-width in 1..64";
       return signalPassFailure();
     }
 

@@ -6,7 +6,7 @@ rill-cpu-pipeline (weight packing, elementwise fusion, block sizes). The
 script times, per variant, a decode step of the sinks policy at a full cache
 and the prefill of one chunk (with `rill_step_cost.py`, the cost driver of
 `cost.py`), and the compile time. Rounds alternate the variants, so a noisy
-neighbour slows all of them alike; the table gives each variant's median over
+neighbour slows all of them alike. The table gives each variant's median over
 the rounds and its ratio to the first variant.
 
 Usage:

@@ -313,7 +313,7 @@ SmallVector<Value> MatmulKernelBuilder::buildReduction(
     int64_t splits, function_ref<Value(Value, int64_t)> row,
     function_ref<Value(Value, int64_t)> weight, int64_t blockRows,
     int64_t numVectors) {
-  // Partial sum 0 continues the accumulators; the others start at zero.
+  // Partial sum 0 continues the accumulators, and the others start at zero.
   auto count = static_cast<int64_t>(accumulators.size());
   SmallVector<Value> initial(accumulators);
   if (splits > 1) {
@@ -527,7 +527,7 @@ Value MatmulKernelBuilder::build() {
   if (!options.parallel) {
     buildSequential();
   } else if (shape.reduction * shape.columns >= options.parallelThreshold) {
-    // One row is enough work for the parallel loop: emit only that.
+    // One row is enough work for the parallel loop, so only that is emitted.
     buildParallel();
   } else {
     // Small products (a decode step of a small model) cost less than

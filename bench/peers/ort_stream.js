@@ -35,7 +35,7 @@ const USAGE =
   '  --capacity N        cache entries after each step, sinks included (default: 256)\n' +
   '  --positions MODE    position_ids: stream position (default) or in-cache position\n' +
   '  --threads N         ONNX Runtime intra-op threads (default: 1)\n' +
-  '  --prefill N         also time one prompt chunk of N tokens (default: 0, off)\n' +
+  '  --prefill N         also time two prompt chunks of N tokens, the first as cold (default: 0, off)\n' +
   '  --measure N         cost mode: timed steps (default: 20)\n' +
   '  --max-tokens N      stop after N tokens of the file (default: all)\n' +
   '  --nll-out FILE      write the per-target NLL as text, one value a line\n';
@@ -259,7 +259,9 @@ async function main() {
   if (options.prefill > 0) {
     const probe = new OrtStream(ort, session, options);
     const ids = new Array(options.prefill).fill(3);
+    const coldStart = process.hrtime.bigint();
     await probe.run(ids, probe.emptyPast(0, false), ids.map((_, i) => i));  // warm-up
+    result.prefill_cold_tokens_per_second = options.prefill / seconds(coldStart);
     const start = process.hrtime.bigint();
     await probe.run(ids, probe.emptyPast(0, false), ids.map((_, i) => i));
     result.prefill_tokens = options.prefill;

@@ -20,6 +20,8 @@
 #include "rill/InitAllPasses.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -27,6 +29,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -204,8 +207,36 @@ bool usesOpenMPRuntime(const llvm::Module &module) {
   return false;
 }
 
+/// Frees the data of the context's dense resource blobs (the model's
+/// weights), except the blobs that `keep` still references when it is set.
+/// Without this, the imported weights, their packed copies and the LLVM
+/// module's copy all stay allocated until rillc exits.
+void releaseResourceBlobs(MLIRContext &context, Operation *keep) {
+  llvm::StringSet<> referenced;
+  if (keep)
+    keep->walk([&](Operation *op) {
+      op->getAttrDictionary().walk([&](DenseResourceElementsAttr attr) {
+        referenced.insert(attr.getRawHandle().getKey());
+      });
+    });
+  DialectResourceBlobManager &blobs =
+      DenseResourceElementsHandle::getManagerInterface(&context)
+          .getBlobManager();
+  std::vector<std::string> unused;
+  blobs.getBlobMap([&](const llvm::StringMap<
+                       DialectResourceBlobManager::BlobEntry> &entries) {
+    for (const auto &entry : entries)
+      if (!referenced.contains(entry.getKey()))
+        unused.push_back(entry.getKey().str());
+  });
+  for (const std::string &key : unused)
+    if (DialectResourceBlobManager::BlobEntry *entry = blobs.lookup(key))
+      entry->setBlob(AsmResourceBlob());
+}
+
 /// Lowers `module` with the selected pipeline and translates it to
-/// optimized LLVM IR.
+/// optimized LLVM IR. The module's weights are released on the way, so
+/// `module` must not be used afterwards.
 llvm::Expected<std::unique_ptr<llvm::Module>>
 lowerToLLVMIR(ModuleOp module, const DriverOptions &options,
               llvm::LLVMContext &llvmContext) {
@@ -242,7 +273,14 @@ lowerToLLVMIR(ModuleOp module, const DriverOptions &options,
     return makeError("lowering '" + options.inputPath +
                      "' to the LLVM dialect failed (see the diagnostics "
                      "above); --pipeline=reference is the simplest pipeline");
-  return translateToOptimizedLLVMIR(module, llvmContext, options.target);
+  // Weights that the pipeline replaced (matrices next to their packed
+  // copies) go before the translation copies the rest into LLVM IR, and the
+  // rest right after it.
+  MLIRContext &context = *module.getContext();
+  releaseResourceBlobs(context, module);
+  return translateToOptimizedLLVMIR(
+      module, llvmContext, options.target,
+      [&] { releaseResourceBlobs(context, /*keep=*/nullptr); });
 }
 
 /// Writes LLVM IR text or an object file, as `options.emit` selects.

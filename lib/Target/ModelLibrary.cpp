@@ -205,9 +205,9 @@ mlir::rill::getTargetVectorWidth(const TargetOptions &options) {
 }
 
 llvm::Expected<std::unique_ptr<llvm::Module>>
-mlir::rill::translateToOptimizedLLVMIR(ModuleOp module,
-                                       llvm::LLVMContext &llvmContext,
-                                       const TargetOptions &options) {
+mlir::rill::translateToOptimizedLLVMIR(
+    ModuleOp module, llvm::LLVMContext &llvmContext,
+    const TargetOptions &options, llvm::function_ref<void()> afterTranslation) {
   llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine =
       createTargetMachine(options);
   if (!machine)
@@ -218,6 +218,8 @@ mlir::rill::translateToOptimizedLLVMIR(ModuleOp module,
   if (!llvmModule)
     return makeError("cannot translate the lowered module to LLVM IR (see "
                      "the diagnostics above)");
+  if (afterTranslation)
+    afterTranslation();
   llvmModule->setTargetTriple((*machine)->getTargetTriple());
   llvmModule->setDataLayout((*machine)->createDataLayout());
 

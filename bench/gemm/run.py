@@ -22,6 +22,11 @@ thread) and the fp32 FMA peak measured by the same binary:
   error column checks it. Shapes with more than --max-packed-weights
   elements skip it (the constant is written into the MLIR file).
 
+`--packed-variants 6x4,12x2` adds one rillc-packed route per register block
+(rows x vectors, passed as `--cpu-options`), to tune the block side by side;
+`--shapes 256x768x2048,...` replaces the shape list and `--routes` keeps only
+some routes.
+
 One command: `python3 bench/gemm/run.py [--quick] [--build-dir build]`. It
 prints a table and writes bench/gemm/results.csv. Times are the best of
 three repetitions; the machine may be shared, so compare ratios within one
@@ -207,14 +212,35 @@ def main() -> None:
                         help="skip the scalar-loop route above this many GFLOP per call")
     parser.add_argument("--max-packed-weights", type=int, default=1 << 22,
                         help="largest K x N that the rillc-packed route compiles as a constant")
+    parser.add_argument("--shapes", default="",
+                        help="comma-separated MxKxN shapes instead of the built-in list")
+    parser.add_argument("--routes", default="loops,upstream,rillc,rillc-packed",
+                        help="routes to run, comma-separated (default: %(default)s)")
+    parser.add_argument("--packed-variants", default="",
+                        help="comma-separated RxV register blocks (rows x vectors); each adds a rillc-packed route")
     parser.add_argument("--csv", type=Path, default=HERE / "results.csv")
     args = parser.parse_args()
+    shape_list = shapes(args.quick)
+    if args.shapes:
+        try:
+            shape_list = [("custom", *(int(v) for v in shape.split("x"))) for shape in args.shapes.split(",")]
+        except ValueError:
+            parser.error(f"--shapes takes MxKxN,... with positive integers (got '{args.shapes}')")
+        if any(len(shape) != 4 or min(shape[1:]) <= 0 for shape in shape_list):
+            parser.error(f"--shapes takes MxKxN,... with positive integers (got '{args.shapes}')")
+    wanted = set(args.routes.split(","))
+    variants = {}
+    for variant in filter(None, args.packed_variants.split(",")):
+        rows, _, vectors = variant.partition("x")
+        if not (rows.isdigit() and vectors.isdigit()):
+            parser.error(f"--packed-variants takes RxV,... such as 6x4 (got '{variant}')")
+        variants[f"rillc-packed-{variant}"] = f"matmul-row-tile={rows} matmul-column-vectors={vectors}"
 
     rillc = args.build_dir / "bin" / "rillc"
     work = Path(tempfile.mkdtemp(prefix="rill-gemm-"))
     kernels = []
     objects = []
-    for model, m, k, n in shapes(args.quick):
+    for model, m, k, n in shape_list:
         routes = []
         if 2.0 * m * k * n / 1e9 <= args.max_loops_gflop:
             routes.append("loops")
@@ -223,6 +249,9 @@ def main() -> None:
             routes.append("rillc")
             if k * n <= args.max_packed_weights:
                 routes.append("rillc-packed")
+        routes = [route for route in routes if route in wanted]
+        if rillc.is_file() and k * n <= args.max_packed_weights:
+            routes += list(variants)
         for route in routes:
             name = f"{route}_{m}x{k}x{n}"
             source = tensor_function(name, m, k, n)
@@ -231,13 +260,16 @@ def main() -> None:
             elif route == "upstream":
                 obj = compile_mlir_route(work, name, source, [], upstream_schedule(m, n))
             else:
-                if route == "rillc-packed":
-                    name = f"packed_{m}x{k}x{n}"
+                options = []
+                if route.startswith("rillc-packed"):
+                    name = f"packed{route[len('rillc-packed'):].replace('-', '_')}_{m}x{k}x{n}"
                     source = packed_tensor_function(name, m, k, n)
+                    if route in variants:
+                        options = ["--cpu-options", variants[route]]
                 mlir = work / f"{name}.mlir"
                 mlir.write_text(source)
                 obj = work / f"{name}.o"
-                run([str(rillc), str(mlir), "--pipeline=cpu", "--march=native", "--emit=obj", "-o", str(obj)])
+                run([str(rillc), str(mlir), "--pipeline=cpu", "--march=native", "--emit=obj", "-o", str(obj)] + options)
             objects.append(obj)
             kernels.append(f'KERNEL("{route}", {m}, {k}, {n}, _mlir_ciface_{name})')
 
@@ -271,9 +303,9 @@ def main() -> None:
 
     print(f"fp32 FMA peak, one core: AVX-512 {peaks.get('avx512', 0):.1f} GFLOP/s, "
           f"AVX2 {peaks.get('avx2', 0):.1f} GFLOP/s")
-    print(f"{'M':>5} {'K':>5} {'N':>6} {'route':>12} {'GFLOP/s':>8} {'%peak':>6} {'xBLAS':>6} {'max err':>8}")
+    print(f"{'M':>5} {'K':>5} {'N':>6} {'route':>18} {'GFLOP/s':>8} {'%peak':>6} {'xBLAS':>6} {'max err':>8}")
     for row in rows:
-        print(f"{row['M']:>5} {row['K']:>5} {row['N']:>6} {row['route']:>12} {row['gflops']:>8.1f} "
+        print(f"{row['M']:>5} {row['K']:>5} {row['N']:>6} {row['route']:>18} {row['gflops']:>8.1f} "
               f"{100 * row['fraction_of_peak']:>5.0f}% {row['fraction_of_openblas']:>6.2f} {row['max_abs_error']:>8.2g}")
     print(f"CSV: {args.csv}")
     shutil.rmtree(work, ignore_errors=True)

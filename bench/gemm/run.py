@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import ctypes.util
 import os
 import shutil
 import subprocess
@@ -236,6 +237,9 @@ def main() -> None:
             parser.error(f"--packed-variants takes RxV,... such as 6x4 (got '{variant}')")
         variants[f"rillc-packed-{variant}"] = f"matmul-row-tile={rows} matmul-column-vectors={vectors}"
 
+    if ctypes.util.find_library("openblas") is None:
+        sys.exit("error: bench/gemm/run.py links OpenBLAS, which is not installed; "
+                 "run `apt-get install libopenblas-dev`")
     rillc = args.build_dir / "bin" / "rillc"
     work = Path(tempfile.mkdtemp(prefix="rill-gemm-"))
     kernels = []

@@ -245,14 +245,15 @@ lowerToLLVMIR(ModuleOp module, const DriverOptions &options,
     buildReferencePipeline(lowering);
   } else {
     // Matrix-product blocks sized for the target's registers: 6 x 2 AVX2
-    // vectors (12 of 16 registers hold accumulators) or 8 x 2 AVX-512
-    // vectors (16 of 32).
+    // vectors (12 of 16 registers hold accumulators) or 6 x 4 AVX-512
+    // vectors (24 of 32).
     llvm::Expected<int64_t> width = getTargetVectorWidth(options.target);
     if (!width)
       return width.takeError();
     CPUPipelineOptions pipelineOptions;
     pipelineOptions.matmulVectorWidth = *width;
-    pipelineOptions.matmulRowTile = *width == 16 ? 8 : 6;
+    pipelineOptions.matmulRowTile = 6;
+    pipelineOptions.matmulColumnVectors = *width == 16 ? 4 : 2;
     std::string parseErrors;
     llvm::raw_string_ostream parseStream(parseErrors);
     if (failed(pipelineOptions.parseFromString(options.cpuOptions,

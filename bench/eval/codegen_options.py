@@ -12,7 +12,7 @@ the rounds and its ratio to the first variant.
 Usage:
     /usr/bin/python3 bench/eval/codegen_options.py [--models stories260K,llama_random_100M] \\
         [--variants 'unpacked=matmul-pack-weights=false fuse-elementwise=false;packed=fuse-elementwise=false;fused='] \\
-        [--rounds 3] [--threads 1]
+        [--rounds 3] [--threads 1] [--march native]
 
 Writes build/eval/codegen/options.csv and prints a Markdown table.
 """
@@ -35,7 +35,7 @@ OUT = common.BUILD / "codegen"
 DEFAULT_VARIANTS = ("unpacked=matmul-pack-weights=false fuse-elementwise=false;"
                     "packed=fuse-elementwise=false;fused=")
 # (cache slots, prefill tokens, timed decode steps) per model.
-SETTINGS = {"stories260K": (256, 256, 200), "llama_random_100M": (1024, 64, 10)}
+SETTINGS = {"stories260K": (256, 256, 200), "llama_random_100M": (1024, 256, 10)}
 
 
 def parse_variants(text: str) -> list[tuple[str, str]]:
@@ -49,11 +49,11 @@ def parse_variants(text: str) -> list[tuple[str, str]]:
     return variants
 
 
-def compile_variant(model: str, name: str, options: str, max_positions: int) -> tuple[Path, float]:
+def compile_variant(model: str, name: str, options: str, max_positions: int, march: str) -> tuple[Path, float]:
     onnx = cost.onnx_of(model, max_positions)
-    output = OUT / f"{model}_{name}.so"
+    output = OUT / f"{model}_{name}_{march}.so"
     output.parent.mkdir(parents=True, exist_ok=True)
-    command = [common.find_tool("rillc"), str(onnx), "-o", str(output), "--max-capacity", "4160"]
+    command = [common.find_tool("rillc"), str(onnx), "-o", str(output), "--max-capacity", "4160", "--march", march]
     if options:
         command.append(f"--cpu-options={options}")
     common.log(f"compiling {model} variant {name}: {' '.join(command[1:])}")
@@ -81,6 +81,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of measurement")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--max-positions", type=int, default=8192)
+    parser.add_argument("--march", default="native",
+                        help="rillc --march of every variant (default: %(default)s, as cost.py; x86-64-v3 for AVX2)")
     args = parser.parse_args(argv)
     if common.librill_path() is None:
         sys.exit("codegen_options.py: librill.so not found next to rillc; build Rill or set $RILL_LIBRARY")
@@ -90,7 +92,7 @@ def main(argv=None) -> int:
     for model in args.models.split(","):
         if model not in SETTINGS:
             sys.exit(f"codegen_options.py: unknown model '{model}' in --models; expected one of {', '.join(SETTINGS)}")
-        libraries = {name: compile_variant(model, name, options, args.max_positions) for name, options in variants}
+        libraries = {name: compile_variant(model, name, options, args.max_positions, args.march) for name, options in variants}
         samples = {name: [] for name, _ in variants}
         for round_index in range(args.rounds):
             for name, _ in variants:

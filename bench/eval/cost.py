@@ -23,6 +23,9 @@ from an empty cache, binned by tokens processed: the torch peer over
 `--curve-tokens` tokens (`--curve-policies`), and Rill over `--rill-curve-tokens`
 tokens for all four policies, with its RSS at each bin.
 The sinks/recompute speed ratio at cache 4096 is reported per engine and model.
+Prefill (per model): `--prefill-rounds` rounds, each timing every engine's
+prefill of 256 tokens in its own process, engines in rotating order; the
+report gives each round's throughput and the ratio of Rill to the faster peer.
 
 Models: stories260K and the random-weight ~100M Llama (`rill.export.llama_random`,
 generated into build/eval/models on first use). Results: build/eval/cost/*.json,
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -51,6 +55,7 @@ IMG = common.REPO_ROOT / "docs" / "img"
 POLICIES = ("dense", "window", "recompute", "sinks")
 RANDOM_CHECKPOINT = common.BUILD / "models" / "llama_random_100M.bin"
 RILL_DRIVER = Path(__file__).resolve().parent / "rill_step_cost.py"
+PREFILL_TOKENS = 256
 
 # (kv_heads, head_dim) per model, which the ONNX Runtime driver needs to build empty caches.
 SHAPES = {"stories260K": (4, 8), "llama_random_100M": (4, 64)}
@@ -86,26 +91,29 @@ def steps_for(model: str, policy: str, size: int, args) -> int:
     return max(1, min(measure, int(measure * 256 / size)))
 
 
-def torch_cost(model: str, policy: str, size: int, args) -> dict:
+def step_options(model: str, policy: str, size: int, args, prefill: bool) -> list[str]:
+    """The drivers' shared timing options; a prefill run times one step only, after its prompts."""
+    if prefill:
+        return ["--measure", "1", "--warmup", "0", "--prefill", str(PREFILL_TOKENS)]
+    return ["--measure", str(steps_for(model, policy, size, args)), "--warmup", "1" if policy == "recompute" else "3"]
+
+
+def torch_cost(model: str, policy: str, size: int, args, prefill: bool = False) -> dict:
     command = [common.PYTHON, str(common.TORCH_PEER), "--mode", "cost", "--json", "--checkpoint", str(checkpoint_of(model)),
-               "--policy", policy, "--capacity", str(size), "--sinks", "4", "--threads", str(args.threads),
-               "--measure", str(steps_for(model, policy, size, args)), "--warmup", "1" if policy == "recompute" else "3"]
-    if policy == "sinks" and size == sizes_of(model, args)[0]:
-        command += ["--prefill", "256"]
+               "--policy", policy, "--capacity", str(size), "--sinks", "4", "--threads", str(args.threads)]
+    command += step_options(model, policy, size, args, prefill)
     return common.run_json(command, timeout=args.timeout)
 
 
-def ort_cost(model: str, policy: str, size: int, args) -> dict:
+def ort_cost(model: str, policy: str, size: int, args, prefill: bool = False) -> dict:
     kv_heads, head_dim = SHAPES[model]
     # The peer feeds stream positions, so the export's RoPE table must cover the
     # cache plus the timed steps: cache 8192 needs a longer table than --max-positions.
     positions = max(args.max_positions, size + 64)
     command = ["node", str(common.ORT_PEER), "--cost", "--model", str(onnx_of(model, positions)),
                "--kv-heads", str(kv_heads), "--head-dim", str(head_dim), "--policy", policy, "--sinks", "4",
-               "--capacity", str(size), "--threads", str(args.threads),
-               "--measure", str(steps_for(model, policy, size, args)), "--warmup", "1" if policy == "recompute" else "3"]
-    if policy == "sinks" and size == sizes_of(model, args)[0]:
-        command += ["--prefill", "256"]
+               "--capacity", str(size), "--threads", str(args.threads)]
+    command += step_options(model, policy, size, args, prefill)
     return common.run_json(command, timeout=args.timeout)
 
 
@@ -117,12 +125,10 @@ def rill_library(model: str, args) -> Path:
                                      extra_args=["--max-capacity", str(max_capacity), "--march", args.rill_march])
 
 
-def rill_cost(model: str, policy: str, size: int, args) -> dict:
+def rill_cost(model: str, policy: str, size: int, args, prefill: bool = False) -> dict:
     command = [common.PYTHON, str(RILL_DRIVER), "--json", "--model", str(rill_library(model, args)), "--policy", policy,
-               "--capacity", str(size), "--sinks", "4", "--threads", str(args.threads),
-               "--measure", str(steps_for(model, policy, size, args)), "--warmup", "1" if policy == "recompute" else "3"]
-    if policy == "sinks" and size == sizes_of(model, args)[0]:
-        command += ["--prefill", "256"]
+               "--capacity", str(size), "--sinks", "4", "--threads", str(args.threads)]
+    command += step_options(model, policy, size, args, prefill)
     library = common.librill_path()
     if library is None:
         raise RuntimeError("librill.so not found next to rillc; set $RILL_LIBRARY")
@@ -148,6 +154,62 @@ def measure(engine: str, model: str, policy: str, size: int, args) -> dict | Non
     common.log(f"{engine} {model} {policy} cache {size}: {result.get('latency_ms_median', float('nan')):.2f} ms/token, "
                f"peak RSS {result.get('peak_rss_bytes', 0) / 2**20:.0f} MiB")
     return result
+
+
+def prefill_rounds(model: str, engines: list[str], args) -> None:
+    """Time the prefill of PREFILL_TOKENS tokens in `--prefill-rounds` rounds.
+
+    Each round runs every engine once, in its own process, in an order that
+    rotates from round to round, so that a slow spell of the shared machine
+    does not always hit the same engine.
+    """
+    march = f"__{args.rill_march}"
+    for round_index in range(args.prefill_rounds):
+        shift = round_index % len(engines)
+        for engine in engines[shift:] + engines[:shift]:
+            path = OUT / f"prefill__{model}__r{round_index}__{engine}__t{args.threads}{march if engine == 'rill' else ''}.json"
+            if path.is_file():
+                continue
+            try:
+                result = ENGINES[engine](model, "sinks", PREFILL_TOKENS, args, prefill=True)
+            except (RuntimeError, OSError, subprocess.TimeoutExpired, json.JSONDecodeError) as error:
+                common.log(f"{engine} {model} prefill round {round_index} failed: {str(error)[:400]}")
+                continue
+            result.update(engine=engine, model=model, round=round_index)
+            common.write_json(path, result)
+            common.log(f"{engine} {model} prefill round {round_index}: "
+                       f"{result['prefill_tokens_per_second']:.0f} tokens/s")
+
+
+def prefill_report(args) -> list[str]:
+    lines = []
+    for model in args.models:
+        runs = [json.loads(p.read_text()) for p in sorted(OUT.glob(f"prefill__{model}__r*__*.json"))]
+        if not runs:
+            continue
+        by_engine = {engine: sorted((r for r in runs if r["engine"] == engine), key=lambda r: r["round"])
+                     for engine in ENGINES}
+        lines += [f"Prefill of {PREFILL_TOKENS} tokens in one call, {model}, tokens/s: each round times the "
+                  "median of 5 calls after a cold first call (in parentheses; it also pays for first-touch "
+                  "page faults), engines in rotating order.", "",
+                  "| engine | rounds | median | cold (median) |", "|---|---|---|---|"]
+        for engine, rows in by_engine.items():
+            if rows:
+                values = [r["prefill_tokens_per_second"] for r in rows]
+                cold = [r["prefill_cold_tokens_per_second"] for r in rows]
+                lines.append(f"| {engine} | {', '.join(f'{v:.0f}' for v in values)} | {statistics.median(values):.0f} "
+                             f"| {statistics.median(cold):.0f} |")
+        ratios = []
+        for round_index in sorted({r["round"] for r in runs}):
+            pick = {r["engine"]: r["prefill_tokens_per_second"] for r in runs if r["round"] == round_index}
+            peers = [v for e, v in pick.items() if e != "rill"]
+            if "rill" in pick and peers:
+                ratios.append(pick["rill"] / max(peers))
+        if ratios:
+            lines += ["", f"Rill / faster peer per round: {', '.join(f'{r:.2f}' for r in ratios)} "
+                      f"(median {statistics.median(ratios):.2f})"]
+        lines.append("")
+    return lines
 
 
 def curve(args, engines: list[str]) -> None:
@@ -234,14 +296,7 @@ def report(args, rill_reason: str | None) -> str:
                 ratio = pick["recompute"]["latency_ms_median"] / pick["sinks"]["latency_ms_median"]
                 lines.append(f"- {model}, cache {size}, {engine}: {pick['recompute']['latency_ms_median']:.1f} / "
                              f"{pick['sinks']['latency_ms_median']:.2f} ms = {ratio:.1f}x")
-    prefill = [r for r in results if "prefill_tokens_per_second" in r]
-    if prefill:
-        lines += ["", "Prefill of 256 tokens in one call, tokens/s: the second call of each engine (the first "
-                  "call, cold, in parentheses; it also pays for first-touch page faults):", ""]
-        for r in prefill:
-            cold = r.get("prefill_cold_tokens_per_second")
-            cold_text = f" ({cold:.0f} cold)" if cold else ""
-            lines.append(f"- {r['model']}, {r['engine']}: {r['prefill_tokens_per_second']:.0f}{cold_text}")
+    lines += [""] + prefill_report(args)
     curves = load_curves("")
     if curves:
         lines += ["", f"Torch peer, stories260K, cache 256, {args.curve_tokens} tokens from an empty cache "
@@ -356,6 +411,8 @@ def main(argv=None) -> int:
                         help="policies of the tokens-processed sweep; recompute, about 0.8 s per torch step at cache 256, is left out")
     parser.add_argument("--rill-curve-tokens", type=int, default=8000,
                         help="stream length of Rill's tokens-processed sweep (default: %(default)s)")
+    parser.add_argument("--prefill-rounds", type=int, default=5,
+                        help=f"rounds of the {PREFILL_TOKENS}-token prefill comparison per model (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per configuration before it is skipped")
     parser.add_argument("--report-only", action="store_true", help="write the report and plots from finished runs")
     args = parser.parse_args(argv)
@@ -380,6 +437,7 @@ def main(argv=None) -> int:
                         continue
                     for engine in engines:
                         measure(engine, model, policy, size, args)
+            prefill_rounds(model, engines, args)
     text = report(args, rill_reason)
     (OUT / "report.md").write_text(text)
     print(text)

@@ -24,14 +24,17 @@ cache for `--long-models`. The torch peer's `recompute` scores every
 at the smaller cache. The torch peer repeats that run for stories260K as a
 cross-check when its length differs from `--short-tokens`; otherwise the torch
 peer's strided run over the same stream is the cross-check. For the original-positions ablation Rill compiles a second library
-with `rillc --position-policy original`.
+with `rillc --position-policy original`. Rill's libraries are compiled for
+rillc's default target unless `--rill-march` says otherwise (`native` is
+faster on a machine with AVX-512; the sums then run in another order, so the
+NLL can differ in the last digits).
 
 Outputs: per-run JSON and per-target NLL under build/eval/quality/ (Rill runs carry
 a `__rill` suffix), a Markdown report (build/eval/quality/report.md) and plots
 under docs/img/.
 
 Usage: /usr/bin/python3 bench/eval/quality.py [--tokens 100001] [--short-tokens 20001] [--jobs 2]
-       [--models NAME,...] [--engines torch,rill] [--skip-ablations] [--report-only]
+       [--models NAME,...] [--engines torch,rill] [--skip-ablations] [--rill-march native] [--report-only]
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ ABLATION_MODELS = ("stories260K", "books-llama-2.8M")
 SEGMENT = 4096
 # --max-capacity of the quality libraries: the longest dense stream Rill can run.
 RILL_MAX_CAPACITY = 8192
+DEFAULT_MARCH = "x86-64-v3"
 
 
 def run_key(job: dict) -> str:
@@ -139,18 +143,20 @@ def run_torch(job: dict, args) -> dict:
     return common.run_json(command)
 
 
-def rill_library(model: str, positions: str = "cache") -> Path:
-    """Compile a model's export once per position policy; a library serves every policy, sink count and capacity.
+def rill_library(model: str, positions: str = "cache", march: str = DEFAULT_MARCH) -> Path:
+    """Compile a model's export once per position policy and target; a library serves every policy, sink count
+    and capacity.
 
     `positions="original"` compiles with `--position-policy original` (sink keys at their stream positions).
     """
     onnx_path = common.onnx_export(common.MODELS[model].checkpoint, 2048)
+    suffix = "" if march == DEFAULT_MARCH else f"_{march}"
+    extra_args = ["--max-capacity", str(RILL_MAX_CAPACITY), "--march", march]
     if positions == "original":
-        return common.compile_with_rillc(onnx_path, common.BUILD / "rill" / f"{model}_p2048_original.so",
-                                         extra_args=["--max-capacity", str(RILL_MAX_CAPACITY),
-                                                     "--position-policy", "original"])
-    return common.compile_with_rillc(onnx_path, common.BUILD / "rill" / f"{model}_p2048.so",
-                                     extra_args=["--max-capacity", str(RILL_MAX_CAPACITY)])
+        return common.compile_with_rillc(onnx_path, common.BUILD / "rill" / f"{model}_p2048_original{suffix}.so",
+                                         extra_args=extra_args + ["--position-policy", "original"])
+    return common.compile_with_rillc(onnx_path, common.BUILD / "rill" / f"{model}_p2048{suffix}.so",
+                                     extra_args=extra_args)
 
 
 def run_rill(job: dict, args) -> dict:
@@ -165,7 +171,8 @@ def run_rill(job: dict, args) -> dict:
     id_file.write_text(" ".join(str(i) for i in ids) + "\n")
     csv = OUT / f"{key}.csv"
     capacity = job["capacity"] or job["tokens"]
-    command = [common.find_tool("rill-run"), "perplexity", "--json", "--model", str(rill_library(job["model"], job["positions"])),
+    library = rill_library(job["model"], job["positions"], args.rill_march)
+    command = [common.find_tool("rill-run"), "perplexity", "--json", "--model", str(library),
                "--input-format", "ids", "--threads", "1", "--policy", job["policy"], "--capacity", str(capacity),
                "--sinks", str(job["sinks"]), "--csv", str(csv), "--segment", "1", str(id_file)]
     try:
@@ -175,6 +182,7 @@ def run_rill(job: dict, args) -> dict:
         id_file.unlink(missing_ok=True)
     csv.unlink(missing_ok=True)
     np.savez(OUT / f"{key}.npz", targets=np.arange(len(nll)), nll=nll)
+    result["rill_march"] = args.rill_march
     return result
 
 
@@ -409,6 +417,9 @@ def main(argv=None) -> int:
                         help="comma-separated cache sizes whose runs are planned (default: every size)")
     parser.add_argument("--rill-recompute-both-caches", action="store_true",
                         help="run Rill's recompute at both cache sizes (default: the smaller one only)")
+    parser.add_argument("--rill-march", default=DEFAULT_MARCH,
+                        help="rillc --march of Rill's libraries (default: %(default)s, rillc's default target, so "
+                             "every machine runs the same code; native is faster where the machine has AVX-512)")
     parser.add_argument("--jobs", type=int, default=2, help="runs at once, one thread each (default: %(default)s)")
     parser.add_argument("--models", default=",".join(common.MODELS), help="comma-separated model names")
     parser.add_argument("--skip-ablations", action="store_true", help="run only the main grid")
@@ -450,7 +461,7 @@ def main(argv=None) -> int:
             token_file(job["model"], job["text"], job["tokens"])
         if "rill" in args.engines:  # compile before the workers start, so no two threads compile one model
             for model in args.models:
-                rill_library(model)
+                rill_library(model, march=args.rill_march)
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
             futures = [pool.submit(run_job, job, args) for job in jobs]
             for future in futures:

@@ -107,7 +107,7 @@ def main(argv=None) -> int:
             decode = statistics.median(s["latency_ms_median"] for s in samples[name])
             prefill = statistics.median(s["prefill_tokens_per_second"] for s in samples[name])
             capacity, prefill_tokens, _ = SETTINGS[model]
-            rows.append({"model": model, "variant": name, "cpu_options": options, "cache": capacity,
+            rows.append({"model": model, "variant": name, "march": args.march, "cpu_options": options, "cache": capacity,
                          "decode_ms": round(decode, 4), "decode_vs_first": round(base_decode / decode, 3),
                          "prefill_tokens": prefill_tokens, "prefill_tokens_per_s": round(prefill, 1),
                          "prefill_vs_first": round(prefill / base_prefill, 3),

@@ -23,9 +23,9 @@ thread) and the fp32 FMA peak measured by the same binary:
   elements skip it (the constant is written into the MLIR file).
 
 `--packed-variants 6x4,12x2` adds one rillc-packed route per register block
-(rows x vectors, passed as `--cpu-options`), to tune the block side by side;
-`--shapes 256x768x2048,...` replaces the shape list and `--routes` keeps only
-some routes.
+(rows x vectors, passed as `--cpu-options`), to tune the block side by side,
+whatever `--routes` says; `--shapes 256x768x2048,...` replaces the shape list
+and `--routes` keeps only some of the four routes above.
 
 One command: `python3 bench/gemm/run.py [--quick] [--build-dir build]`. It
 prints a table and writes bench/gemm/results.csv. Times are the best of
@@ -37,8 +37,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import ctypes.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -164,6 +164,8 @@ module attributes {{transform.with_named_sequence}} {{
 """
 
 
+ROUTES = ("loops", "upstream", "rillc", "rillc-packed")
+
 LOWER_TO_LLVM = [
     "--convert-vector-to-scf=full-unroll=true", "--lower-affine", "--convert-scf-to-cf",
     "--expand-strided-metadata", "--lower-affine", "--finalize-memref-to-llvm",
@@ -223,25 +225,43 @@ def main() -> None:
     args = parser.parse_args()
     shape_list = shapes(args.quick)
     if args.shapes:
-        try:
-            shape_list = [("custom", *(int(v) for v in shape.split("x"))) for shape in args.shapes.split(",")]
-        except ValueError:
-            parser.error(f"--shapes takes MxKxN,... with positive integers (got '{args.shapes}')")
-        if any(len(shape) != 4 or min(shape[1:]) <= 0 for shape in shape_list):
-            parser.error(f"--shapes takes MxKxN,... with positive integers (got '{args.shapes}')")
-    wanted = set(args.routes.split(","))
+        shape_list = []
+        for shape in args.shapes.split(","):
+            if not re.fullmatch(r"[1-9][0-9]*x[1-9][0-9]*x[1-9][0-9]*", shape.strip()):
+                parser.error(f"--shapes takes MxKxN,... with positive integers (got '{shape}')")
+            m, k, n = (int(v) for v in shape.strip().split("x"))
+            if ("custom", m, k, n) not in shape_list:
+                shape_list.append(("custom", m, k, n))
+    wanted = [route.strip() for route in args.routes.split(",") if route.strip()]
+    unknown = sorted(set(wanted) - set(ROUTES))
+    if unknown or not wanted:
+        parser.error(f"--routes takes some of {', '.join(ROUTES)} (got '{args.routes}')")
     variants = {}
-    for variant in filter(None, args.packed_variants.split(",")):
-        rows, _, vectors = variant.partition("x")
-        if not (rows.isdigit() and vectors.isdigit()):
-            parser.error(f"--packed-variants takes RxV,... such as 6x4 (got '{variant}')")
-        variants[f"rillc-packed-{variant}"] = f"matmul-row-tile={rows} matmul-column-vectors={vectors}"
+    for variant in filter(None, (v.strip() for v in args.packed_variants.split(","))):
+        match = re.fullmatch(r"([0-9]+)x([0-9]+)", variant)
+        rows, vectors = (int(match[1]), int(match[2])) if match else (0, 0)
+        if not (1 <= rows and 1 <= vectors and rows * vectors <= 64):
+            parser.error(f"--packed-variants takes RxV,... with rows x vectors from 1 to 64, such as 6x4 "
+                         f"(got '{variant}')")
+        variants[f"rillc-packed-{rows}x{vectors}"] = f"matmul-row-tile={rows} matmul-column-vectors={vectors}"
 
-    if ctypes.util.find_library("openblas") is None:
+    # The development package provides the unversioned library the link needs.
+    found = subprocess.run(["clang-22", "-print-file-name=libopenblas.so"], capture_output=True, text=True).stdout
+    if not Path(found.strip()).is_absolute():
         sys.exit("error: bench/gemm/run.py links OpenBLAS, which is not installed; "
                  "run `apt-get install libopenblas-dev`")
     rillc = args.build_dir / "bin" / "rillc"
+    if not rillc.is_file() and ({"rillc", "rillc-packed"} & set(wanted) or variants):
+        sys.exit(f"error: {rillc} not found, needed by the rillc routes; build Rill or pass --build-dir")
     work = Path(tempfile.mkdtemp(prefix="rill-gemm-"))
+    try:
+        run_routes(args, shape_list, wanted, variants, rillc, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run_routes(args, shape_list, wanted, variants, rillc: Path, work: Path) -> None:
+    """Compiles every route of every shape into one harness, runs it and prints the table."""
     kernels = []
     objects = []
     for model, m, k, n in shape_list:
@@ -277,6 +297,9 @@ def main() -> None:
             objects.append(obj)
             kernels.append(f'KERNEL("{route}", {m}, {k}, {n}, _mlir_ciface_{name})')
 
+    if not kernels:
+        sys.exit("error: no kernel left to run; the shapes exceed --max-loops-gflop or --max-packed-weights "
+                 "for the routes in --routes")
     (work / "kernels.inc").write_text("\n".join(kernels) + "\n")
     harness = work / "harness"
     run(["clang-22", "-O2", "-march=native", "-I", str(work), str(HERE / "harness.c")]
@@ -300,6 +323,7 @@ def main() -> None:
         row["fraction_of_peak"] = row["gflops"] / peak if peak else 0.0
         row["fraction_of_openblas"] = row["gflops"] / blas[(row["M"], row["K"], row["N"])]
 
+    args.csv.parent.mkdir(parents=True, exist_ok=True)
     with open(args.csv, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0].keys()))
         writer.writeheader()
@@ -311,8 +335,10 @@ def main() -> None:
     for row in rows:
         print(f"{row['M']:>5} {row['K']:>5} {row['N']:>6} {row['route']:>18} {row['gflops']:>8.1f} "
               f"{100 * row['fraction_of_peak']:>5.0f}% {row['fraction_of_openblas']:>6.2f} {row['max_abs_error']:>8.2g}")
+    if any(row["fraction_of_peak"] > 1.0 for row in rows):
+        print("NOTE: some kernels ran above the measured peak, so the machine's speed changed during the run; "
+              "compare the routes of one shape only.")
     print(f"CSV: {args.csv}")
-    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

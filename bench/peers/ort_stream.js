@@ -62,8 +62,8 @@ function parseArguments(argv) {
     };
     if (argument in integers) {
       const text = takeValue();
-      const value = Number(text);
-      if (!Number.isInteger(value) || value < 0) {
+      const value = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+      if (!Number.isSafeInteger(value)) {
         throw new DriverError(`${argument} expects a non-negative integer (got '${text}')`);
       }
       options[integers[argument]] = value;

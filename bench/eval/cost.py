@@ -23,9 +23,10 @@ from an empty cache, binned by tokens processed: the torch peer over
 `--curve-tokens` tokens (`--curve-policies`), and Rill over `--rill-curve-tokens`
 tokens for all four policies, with its RSS at each bin.
 The sinks/recompute speed ratio at cache 4096 is reported per engine and model.
-Prefill (per model): `--prefill-rounds` rounds, each timing every engine's
-prefill of 256 tokens in its own process, engines in rotating order; the
-report gives each round's throughput and the ratio of Rill to the faster peer.
+Prefill (per model): `--prefill-rounds` rounds. Each round times every
+engine's prefill of 256 tokens in its own process, engines in rotating order.
+The report gives each round's throughput and the ratio of Rill to the faster
+peer.
 
 Models: stories260K and the random-weight ~100M Llama (`rill.export.llama_random`,
 generated into build/eval/models on first use). Results: build/eval/cost/*.json,
@@ -92,7 +93,7 @@ def steps_for(model: str, policy: str, size: int, args) -> int:
 
 
 def step_options(model: str, policy: str, size: int, args, prefill: bool) -> list[str]:
-    """The drivers' shared timing options; a prefill run times one step only, after its prompts."""
+    """Return the drivers' shared timing options; a prefill run times one step only, after its prompts."""
     if prefill:
         return ["--measure", "1", "--warmup", "0", "--prefill", str(PREFILL_TOKENS)]
     return ["--measure", str(steps_for(model, policy, size, args)), "--warmup", "1" if policy == "recompute" else "3"]

@@ -160,8 +160,8 @@ def main(argv=None) -> int:
 
     if args.prefill:
         # The first feed of a fresh session also touches its cache and the
-        # step's temporaries for the first time (page faults), so it is timed
-        # apart; the peers also time their second prompt.
+        # step's temporaries for the first time (page faults). It is timed
+        # apart, as the peers time their first prompt apart.
         fresh = runtime.Session(model, "sinks", sinks=args.sinks, capacity=max(args.capacity, args.prefill),
                                 threads=args.threads)
         prompt = ids[-args.prefill:]

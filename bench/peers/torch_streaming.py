@@ -388,9 +388,9 @@ def run_step(model, args, tokens) -> dict:
     result = {}
     if args.prefill:
         prefill_tokens = [int(t) for t in tokens[: args.prefill]] if tokens is not None else [3] * args.prefill
-        # The first prompt is timed apart (cold); the reported throughput is
+        # The first prompt is timed apart (cold). The reported throughput is
         # the median of --prefill-calls more prompts, each on a fresh stream,
-        # the protocol of the other engines.
+        # as the other engines measure it.
         calls = []
         for _ in range(1 + args.prefill_calls):
             probe = ReferenceStream(model, args.policy, args.sinks, args.capacity, args.sink_positions)

@@ -415,6 +415,7 @@ def main(argv=None) -> int:
     parser.add_argument("--prefill-rounds", type=int, default=5,
                         help=f"rounds of the {PREFILL_TOKENS}-token prefill comparison per model (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per configuration before it is skipped")
+    parser.add_argument("--skip-curves", action="store_true", help="leave out the tokens-processed sweep")
     parser.add_argument("--report-only", action="store_true", help="write the report and plots from finished runs")
     args = parser.parse_args(argv)
     args.models = args.models.split(",")
@@ -429,7 +430,7 @@ def main(argv=None) -> int:
         common.log(f"Rill rows skipped: {rill_reason}")
         engines = [e for e in engines if e != "rill"]
     if not args.report_only:
-        if "stories260K" in args.models:
+        if "stories260K" in args.models and not args.skip_curves:
             curve(args, engines)
         for model in args.models:
             for size in sizes_of(model, args):

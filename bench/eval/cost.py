@@ -183,6 +183,7 @@ def prefill_rounds(model: str, engines: list[str], args) -> None:
 
 
 def prefill_report(args) -> list[str]:
+    """Return the report lines of the prefill rounds: one table per model and Rill's ratio per round."""
     lines = []
     for model in args.models:
         runs = [json.loads(p.read_text()) for p in sorted(OUT.glob(f"prefill__{model}__r*__*.json"))]

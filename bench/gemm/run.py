@@ -24,7 +24,7 @@ thread) and the fp32 FMA peak measured by the same binary:
 
 `--packed-variants 6x4,12x2` adds one rillc-packed route per register block
 (rows x vectors, passed as `--cpu-options`), to tune the block side by side,
-whatever `--routes` says; `--shapes 256x768x2048,...` replaces the shape list
+regardless of `--routes`; `--shapes 256x768x2048,...` replaces the shape list
 and `--routes` keeps only some of the four routes above.
 
 One command: `python3 bench/gemm/run.py [--quick] [--build-dir build]`. It
@@ -232,9 +232,9 @@ def main() -> None:
             m, k, n = (int(v) for v in shape.strip().split("x"))
             if ("custom", m, k, n) not in shape_list:
                 shape_list.append(("custom", m, k, n))
-    wanted = [route.strip() for route in args.routes.split(",") if route.strip()]
-    unknown = sorted(set(wanted) - set(ROUTES))
-    if unknown or not wanted:
+    selected_routes = [route.strip() for route in args.routes.split(",") if route.strip()]
+    unknown = sorted(set(selected_routes) - set(ROUTES))
+    if unknown or not selected_routes:
         parser.error(f"--routes takes some of {', '.join(ROUTES)} (got '{args.routes}')")
     variants = {}
     for variant in filter(None, (v.strip() for v in args.packed_variants.split(","))):
@@ -251,16 +251,16 @@ def main() -> None:
         sys.exit("error: bench/gemm/run.py links OpenBLAS, which is not installed; "
                  "run `apt-get install libopenblas-dev`")
     rillc = args.build_dir / "bin" / "rillc"
-    if not rillc.is_file() and ({"rillc", "rillc-packed"} & set(wanted) or variants):
+    if not rillc.is_file() and ({"rillc", "rillc-packed"} & set(selected_routes) or variants):
         sys.exit(f"error: {rillc} not found, needed by the rillc routes; build Rill or pass --build-dir")
     work = Path(tempfile.mkdtemp(prefix="rill-gemm-"))
     try:
-        run_routes(args, shape_list, wanted, variants, rillc, work)
+        run_routes(args, shape_list, selected_routes, variants, rillc, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run_routes(args, shape_list, wanted, variants, rillc: Path, work: Path) -> None:
+def run_routes(args, shape_list, selected_routes, variants, rillc: Path, work: Path) -> None:
     """Compiles every route of every shape into one harness, runs it and prints the table."""
     kernels = []
     objects = []
@@ -273,7 +273,7 @@ def run_routes(args, shape_list, wanted, variants, rillc: Path, work: Path) -> N
             routes.append("rillc")
             if k * n <= args.max_packed_weights:
                 routes.append("rillc-packed")
-        routes = [route for route in routes if route in wanted]
+        routes = [route for route in routes if route in selected_routes]
         if rillc.is_file() and k * n <= args.max_packed_weights:
             routes += list(variants)
         for route in routes:

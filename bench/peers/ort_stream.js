@@ -267,7 +267,7 @@ async function main() {
       await probe.run(ids, probe.emptyPast(0, false), ids.map((_, i) => i));
       calls.push(seconds(start));
     }
-    // The first call is the cold one; the median of the others is reported.
+    // The first call is the cold one, and the median of the others is reported.
     result.prefill_tokens = options.prefill;
     result.prefill_cold_tokens_per_second = options.prefill / calls[0];
     result.prefill_tokens_per_second = options.prefill / median(calls.slice(1));

@@ -209,8 +209,8 @@ bool usesOpenMPRuntime(const llvm::Module &module) {
 
 /// Frees the data of the context's dense resource blobs (the model's
 /// weights), except the blobs that `keep` still references when it is set.
-/// Without this, the imported weights, their packed copies and the LLVM
-/// module's copy all stay allocated until rillc exits.
+/// Without this, the imported weights and their packed copies stay allocated
+/// next to the LLVM module's copy until rillc exits.
 void releaseResourceBlobs(MLIRContext &context, Operation *keep) {
   llvm::StringSet<> referenced;
   if (keep)
@@ -274,9 +274,9 @@ lowerToLLVMIR(ModuleOp module, const DriverOptions &options,
     return makeError("lowering '" + options.inputPath +
                      "' to the LLVM dialect failed (see the diagnostics "
                      "above); --pipeline=reference is the simplest pipeline");
-  // Weights that the pipeline replaced (matrices next to their packed
-  // copies) go before the translation copies the rest into LLVM IR, and the
-  // rest right after it.
+  // Free the weights that the pipeline replaced (the matrices next to their
+  // packed copies) before the translation copies the rest into LLVM IR, and
+  // the rest right after it.
   MLIRContext &context = *module.getContext();
   releaseResourceBlobs(context, module);
   return translateToOptimizedLLVMIR(

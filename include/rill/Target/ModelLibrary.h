@@ -125,8 +125,8 @@ llvm::Expected<int64_t> getTargetVectorWidth(const TargetOptions &options);
 /// Translates `module` (already in the LLVM dialect) to LLVM IR in
 /// `llvmContext`, sets the triple and data layout of the target and runs
 /// the LLVM optimization pipeline. `afterTranslation`, if set, runs between
-/// the translation and the optimization, when the LLVM module holds its own
-/// copy of every constant.
+/// the translation and the optimization, when the LLVM module contains its
+/// own copy of every constant.
 llvm::Expected<std::unique_ptr<llvm::Module>>
 translateToOptimizedLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
                            const TargetOptions &options,
